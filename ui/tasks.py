@@ -1,0 +1,79 @@
+"""Run work off the GUI thread (Picard's ``run_task`` pattern).
+
+``run_task(func, on_done)`` runs ``func()`` on a QThreadPool and calls
+``on_done(result, error)`` back on the GUI thread. Tests may call
+:func:`set_synchronous` to run tasks inline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+Done = Callable[[Any, BaseException | None], None]
+_synchronous = False
+_live: set[_Relay] = set()
+
+
+def set_synchronous(value: bool) -> None:
+    global _synchronous
+    _synchronous = value
+
+
+class _Relay(QObject):
+    finished = Signal(object, object)
+
+    def __init__(self, on_done: Done | None):
+        super().__init__()
+        self._on_done = on_done
+        self.finished.connect(self._deliver)
+
+    @Slot(object, object)
+    def _deliver(self, result: Any, error: BaseException | None) -> None:  # noqa: ANN401
+        _live.discard(self)
+        if self._on_done is not None:
+            try:
+                self._on_done(result, error)
+            except Exception:
+                log.exception("task callback failed")
+        self.deleteLater()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, func: Callable[[], Any], relay: _Relay):
+        super().__init__()
+        self._func = func
+        self._relay = relay
+
+    def run(self) -> None:
+        try:
+            result = self._func()
+        except BaseException as exc:  # noqa: BLE001 - handed to the callback
+            self._relay.finished.emit(None, exc)
+        else:
+            self._relay.finished.emit(result, None)
+
+
+def run_task(func: Callable[[], Any], on_done: Done | None = None) -> None:
+    if _synchronous:
+        try:
+            result = func()
+        except BaseException as exc:  # noqa: BLE001
+            if on_done:
+                on_done(None, exc)
+            return
+        if on_done:
+            on_done(result, None)
+        return
+    relay = _Relay(on_done)  # lives on the GUI thread; queued signal crosses threads
+    _live.add(relay)
+    QThreadPool.globalInstance().start(_Runnable(func, relay))
+
+
+def wait_for_tasks(msecs: int = 30_000) -> bool:
+    return QThreadPool.globalInstance().waitForDone(msecs)
