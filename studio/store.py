@@ -119,6 +119,22 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_cameo ON audit(cameo_id);
     """,
+    # 2: results library (issue 6): full-text search over prompt, tags and notes, and the
+    #    indexes the library filters need. results_fts.rowid == results.search_key (an
+    #    explicit key: VACUUM may renumber the implicit rowid of a TEXT-keyed table).
+    """
+    ALTER TABLE results ADD COLUMN search_key INTEGER;
+    CREATE UNIQUE INDEX results_search_key ON results(search_key);
+    CREATE VIRTUAL TABLE results_fts USING fts5(
+        prompt, tags, notes, tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE INDEX results_job ON results(job_id);
+    CREATE INDEX results_rating ON results(rating, created_at);
+    CREATE INDEX results_review ON results(review_status, created_at);
+    CREATE INDEX results_provider ON results(provider, created_at);
+    CREATE INDEX results_parent ON results(parent_id);
+    CREATE INDEX results_shot_created ON results(shot_id, created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
