@@ -1,0 +1,605 @@
+"""Write an agency bundle: one streamed ZIP64 file with a manifest of sha256 checksums.
+
+Selection (:func:`plan_export`): by default the approved takes plus each shot's selected
+take; ``all_takes`` includes every take; ``take_ids`` picks exactly those. A take flagged by
+a revoked consent (``results.consent_flag``) is never shipped: if one is in the selection
+the export fails naming it, unless ``skip_flagged`` is set, which leaves it out and says so.
+
+Writing (:func:`export_bundle`): takes are stored (video does not deflate), text is
+deflated; every entry's sha256 is computed from the bytes as they are written; the zip is
+written under a temp name beside the target, fsynced and renamed into place, so a cancelled
+or failed export leaves nothing behind and never a half-written bundle. Memory stays flat
+whatever the size: files are streamed in chunks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from studio import __version__
+from studio.errors import BundleError, ProjectFileError
+from studio.project import CAMEOS_DIR, REFERENCES_DIR, ProjectDocument, load_project
+from studio.store import DB_NAME, Store
+from studio.yamlio import dump_yaml, parse_yaml
+
+from studio.bundle.manifest import MANIFEST_NAME, Manifest, ManifestEntry
+
+log = logging.getLogger(__name__)
+
+CHUNK = 4 * 1024 * 1024
+EVIDENCE_DIR = "evidence"
+SMALL_FILE_OVERHEAD = 512 * 1024  # estimate for pdf, timelines, csv, json (plus thumbnails)
+
+Progress = Callable[[int, int, str], None]  # (bytes done, bytes total, current entry)
+Cancel = Callable[[], bool]
+
+
+class ExportCancelled(BundleError):
+    """The export was cancelled; nothing was written."""
+
+
+@dataclass
+class TakeInfo:
+    """One result (take) as the bundle sees it."""
+
+    id: str
+    shot_id: str | None
+    path: str
+    thumbnail: str | None
+    sha256: str
+    size: int
+    review_status: str = "pending"
+    consent_flag: str | None = None
+    rating: int = 0
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    codec: str | None = None
+    has_audio: bool = False
+    provider: str | None = None
+    model: str | None = None
+    prompt: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    remote_id: str | None = None
+    cost: float | None = None
+    created_at: float = 0.0
+    imported: bool = False
+    parent_id: str | None = None
+    job_id: str | None = None
+    c2pa: Any = None
+    cameos: list[str] = field(default_factory=list)
+    reviewer: str | None = None
+    review_note: str | None = None
+    notes: str = ""
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def ext(self) -> str:
+        return Path(self.path).suffix.lower() or ".mp4"
+
+    def bundle_path(self) -> str:
+        return f"takes/{self.shot_id or 'unassigned'}/{self.id}{self.ext}"
+
+    def bundle_thumb(self) -> str | None:
+        if not self.thumbnail:
+            return None
+        ext = Path(self.thumbnail).suffix.lower() or ".jpg"
+        return f"takes/{self.shot_id or 'unassigned'}/{self.id}.thumb{ext}"
+
+    def bundle_xmp(self) -> str:
+        return f"takes/{self.shot_id or 'unassigned'}/{self.id}.xmp"
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "shot": self.shot_id, "file": self.bundle_path(),
+            "thumbnail": self.bundle_thumb(), "xmp": self.bundle_xmp(),
+            "sha256": self.sha256, "size": self.size, "duration": self.duration,
+            "width": self.width, "height": self.height, "fps": self.fps, "codec": self.codec,
+            "has_audio": self.has_audio, "provider": self.provider, "model": self.model,
+            "prompt": self.prompt, "params": self.params, "remote_id": self.remote_id,
+            "cost": self.cost, "created_at": _iso(self.created_at), "imported": self.imported,
+            "parent_id": self.parent_id, "job_id": self.job_id, "c2pa": self.c2pa,
+            "cameos": self.cameos, "rating": self.rating, "review_status": self.review_status,
+            "reviewer": self.reviewer, "review_note": self.review_note, "notes": self.notes,
+            "tags": self.tags,
+        }
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    all_takes: bool = False
+    include_consent_evidence: bool = False
+    take_ids: frozenset[str] | None = None  # exactly these takes (overrides the default)
+    skip_flagged: bool = False
+
+
+@dataclass
+class ExportPlan:
+    """What an export would contain (also what the export dialog shows)."""
+
+    doc: ProjectDocument
+    options: ExportOptions
+    all_takes: list[TakeInfo]
+    takes: list[TakeInfo]  # selected, in shot order
+    flagged: list[TakeInfo]  # selected but flagged by a revoked consent
+    chosen: dict[str, TakeInfo]  # shot id -> the take on the timeline / in the PDF
+    cameo_files: list[Path]
+    reference_files: list[Path]
+    evidence_files: list[Path]
+    missing: list[str]  # selected takes whose file is gone
+
+    @property
+    def estimated_size(self) -> int:
+        size = sum(t.size for t in self.takes)
+        files = [*self.cameo_files, *self.reference_files, *self.evidence_files]
+        for path in files:
+            with contextlib.suppress(OSError):
+                size += path.stat().st_size
+        return size + SMALL_FILE_OVERHEAD + 8 * 1024 * len(self.takes)
+
+    def problems(self) -> list[str]:
+        out: list[str] = []
+        if self.flagged and not self.options.skip_flagged:
+            names = ", ".join(f"{t.id} (shot {t.shot_id}: {t.consent_flag})" for t in self.flagged)
+            out.append(
+                f"{len(self.flagged)} selected take(s) are flagged by a revoked consent and "
+                f"cannot be shipped: {names}. Reject or deselect them, or export with "
+                "--skip-flagged to leave them out."
+            )
+        out.extend(f"take {m}: file is missing" for m in self.missing)
+        return out
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    manifest_sha256: str
+    entries: int
+    bytes_written: int
+    takes: list[str]
+    skipped_flagged: list[str]
+    seconds: float
+
+
+# -- reading the project ------------------------------------------------------------------
+
+
+def _iso(ts: float | None) -> str | None:
+    if not ts:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _json_or(raw: str | None, default: Any) -> Any:  # noqa: ANN401
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return default
+
+
+def load_takes(root: Path) -> list[TakeInfo]:
+    """Every result of the project (read straight from studio.db; none if there is none)."""
+    if not (root / DB_NAME).exists():
+        return []
+    store = Store.for_project(root)
+    with store.session() as conn:
+        try:
+            rows = conn.execute("SELECT * FROM results ORDER BY created_at, id").fetchall()
+            tag_rows = conn.execute("SELECT result_id, tag FROM tags ORDER BY tag").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise BundleError(f"{root / DB_NAME}: cannot read the takes ({exc})") from None
+    tags: dict[str, list[str]] = {}
+    for row in tag_rows:
+        tags.setdefault(row["result_id"], []).append(row["tag"])
+    takes = []
+    for r in rows:
+        takes.append(TakeInfo(
+            id=r["id"], shot_id=r["shot_id"], path=r["path"], thumbnail=r["thumbnail"],
+            sha256=r["sha256"], size=int(r["size"]), review_status=r["review_status"],
+            consent_flag=r["consent_flag"], rating=int(r["rating"] or 0),
+            duration=r["duration"], width=r["width"], height=r["height"], fps=r["fps"],
+            codec=r["codec"], has_audio=bool(r["has_audio"]), provider=r["provider"],
+            model=r["model"], prompt=r["prompt"] or "",
+            params=_json_or(r["params_json"], {}), remote_id=r["remote_id"], cost=r["cost"],
+            created_at=float(r["created_at"] or 0), imported=bool(r["imported"]),
+            parent_id=r["parent_id"], job_id=r["job_id"], c2pa=_json_or(r["c2pa_json"], None),
+            cameos=_json_or(r["cameos_json"], []), reviewer=r["reviewer"],
+            review_note=r["review_note"], notes=r["notes"] or "", tags=tags.get(r["id"], []),
+        ))
+    return takes
+
+
+def _regular_files(folder: Path) -> list[Path]:
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    out = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file() or path.name.startswith("."):
+            continue
+        out.append(path)
+    return out
+
+
+def plan_export(root: Path, options: ExportOptions | None = None,
+                doc: ProjectDocument | None = None) -> ExportPlan:
+    """Decide what goes into the bundle. Reads the project; writes nothing."""
+    options = options or ExportOptions()
+    doc = doc or load_project(Path(root))
+    root = doc.root
+    project = doc.project
+    everything = load_takes(root)
+    shot_order = {s.id: i for i, s in enumerate(project.shots)}
+    selected_ids = {s.selected_take for s in project.shots if s.selected_take}
+    if options.take_ids is not None:
+        chosen_set = [t for t in everything if t.id in options.take_ids]
+        unknown = set(options.take_ids) - {t.id for t in everything}
+        if unknown:
+            raise BundleError(f"unknown take id(s): {', '.join(sorted(unknown))}")
+    elif options.all_takes:
+        chosen_set = list(everything)
+    else:
+        chosen_set = [t for t in everything
+                      if t.review_status == "approved" or t.id in selected_ids]
+    chosen_set.sort(key=lambda t: (shot_order.get(t.shot_id or "", len(shot_order)),
+                                   t.created_at, t.id))
+    flagged = [t for t in chosen_set if t.consent_flag]
+    takes = [t for t in chosen_set if not t.consent_flag]
+    missing = [f"{t.id} ({root / t.path})" for t in takes if not (root / t.path).is_file()]
+
+    chosen: dict[str, TakeInfo] = {}
+    for shot in project.shots:
+        mine = [t for t in takes if t.shot_id == shot.id]
+        pick = next((t for t in mine if t.id == shot.selected_take), None)
+        if pick is None:
+            approved = [t for t in mine if t.review_status == "approved"]
+            pick = (approved or mine or [None])[-1]
+        if pick is not None:
+            chosen[shot.id] = pick
+    return ExportPlan(
+        doc=doc, options=options, all_takes=everything, takes=takes, flagged=flagged,
+        chosen=chosen,
+        cameo_files=[p for p in _regular_files(root / CAMEOS_DIR) if p.suffix == ".yaml"],
+        reference_files=_regular_files(root / REFERENCES_DIR),
+        evidence_files=(_regular_files(root / EVIDENCE_DIR)
+                        if options.include_consent_evidence else []),
+        missing=missing,
+    )
+
+
+# -- redaction and summaries --------------------------------------------------------------
+
+
+def redact_cameo(data: dict[str, Any]) -> dict[str, Any]:
+    """A cameo record without contact details or date of birth.
+
+    Evidence and signature files are not shipped; their paths and sha256 stay in the record
+    so the agency can see that evidence exists and later check a copy against it.
+    """
+    out = dict(data)
+    if "contact" in out:
+        out["contact"] = {}
+    out.pop("date_of_birth", None)
+    guardian = out.get("guardian")
+    if isinstance(guardian, dict) and "contact" in guardian:
+        out["guardian"] = {**guardian, "contact": ""}
+    return out
+
+
+def consent_summary(plan: ExportPlan) -> Any:  # noqa: ANN401
+    """consent-summary.json: the consent module's summary of every cameo shown."""
+    try:
+        from studio.consent import consent_summary as summarise  # type: ignore[attr-defined]
+    except ImportError:
+        summarise = None
+    include_private = plan.options.include_consent_evidence
+    if summarise is not None:
+        return summarise(plan.doc.root, plan.doc.project, include_private=include_private)
+    log.warning("studio.consent.consent_summary is not available; writing a minimal summary")
+    cameos = []
+    for path in plan.cameo_files:
+        data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        if isinstance(data, dict):
+            cameos.append({"id": data.get("id", path.stem), "name": data.get("name", ""),
+                           "status": data.get("status", "unknown")})
+    return {"project": plan.doc.project.id, "cameos": cameos}
+
+
+def provenance(plan: ExportPlan) -> dict[str, Any]:
+    by_id = {t.id: t for t in plan.all_takes}
+
+    def lineage(take: TakeInfo) -> list[str]:
+        chain: list[str] = []
+        parent = take.parent_id
+        while parent and parent not in chain and len(chain) < 100:
+            chain.append(parent)
+            parent = by_id[parent].parent_id if parent in by_id else None
+        return chain
+
+    takes = [{**t.provenance(), "lineage": lineage(t)} for t in plan.takes]
+    return {
+        "project": {"id": plan.doc.project.id, "name": plan.doc.project.name},
+        "providers": sorted({t.provider for t in plan.takes if t.provider}),
+        "models": sorted({t.model for t in plan.takes if t.model}),
+        "chosen": {shot: take.id for shot, take in plan.chosen.items()},
+        "takes": takes,
+        "c2pa": {t.id: t.c2pa for t in plan.takes if t.c2pa},
+    }
+
+
+def xmp_for(take: TakeInfo) -> bytes:
+    """A minimal XMP sidecar (used only when the take has none on disk)."""
+    from xml.sax.saxutils import escape
+
+    subjects = "".join(f"<rdf:li>{escape(tag)}</rdf:li>" for tag in take.tags)
+    desc = escape(take.notes or take.prompt[:500])
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        f'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="{take.rating}">'
+        f"<dc:subject><rdf:Bag>{subjects}</rdf:Bag></dc:subject>"
+        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{desc}</rdf:li></rdf:Alt>'
+        "</dc:description></rdf:Description></rdf:RDF></x:xmpmeta>\n"
+        '<?xpacket end="w"?>\n'
+    ).encode("utf-8")
+
+
+def readme_text(plan: ExportPlan, created: str) -> str:
+    p = plan.doc.project
+    evidence = ("Consent evidence and contact details ARE included (evidence/, cameos/)."
+                if plan.options.include_consent_evidence else
+                "Contact details, dates of birth and consent evidence files are removed from the "
+                "cameo records; their evidence hashes are kept.")
+    return f"""Brief Studio agency bundle
+==========================
+
+Project:  {p.name}
+Client:   {p.client or '-'}
+Usage:    {', '.join(u.value for u in p.usage)}
+Territories: {', '.join(p.territories)}
+Created:  {created} by Brief Studio {__version__}
+Takes:    {len(plan.takes)} ({len(plan.chosen)} on the timeline)
+
+What is inside
+--------------
+brief.pdf             the brief: cover, then one page per shot with direction, prompt,
+                      beats, dialogue and the chosen take
+shotlist.csv          one row per shot (UTF-8; opens in any spreadsheet)
+timeline.otio         the chosen takes in shot order (OpenTimelineIO)
+timeline.edl          the same as a CMX3600 EDL
+timeline.fcpxml       the same as Final Cut Pro XML (FCPXML)
+takes/<shot>/         the takes (.mp4), thumbnails and XMP sidecars (tags, rating)
+project.yaml          the brief as Brief Studio reads it
+cameos/               consent records of every real person on screen
+consent-summary.json  status, scope, validity and verification of each cameo
+provenance.json       how each take was made: provider, model, prompt, lineage, C2PA
+manifest.json         every file with its size and sha256
+
+{evidence}
+
+Checking the bundle
+-------------------
+`studio verify BUNDLE.zip` checks every file against manifest.json. Without Brief Studio,
+unzip the bundle and compare `sha256sum` of each file with manifest.json. The manifest
+cannot list its own checksum: compare its sha256 with the one the sender gave you.
+`studio import BUNDLE.zip FOLDER` opens the bundle as a Brief Studio project.
+"""
+
+
+# -- the zip writer ------------------------------------------------------------------------
+
+
+class _Writer:
+    """Adds entries to an open ZipFile, hashing on the way, with progress and cancel."""
+
+    def __init__(self, zf: zipfile.ZipFile, total: int, progress: Progress | None,
+                 cancel: Cancel | None):
+        self.zf = zf
+        self.total = max(total, 1)
+        self.done = 0
+        self.progress = progress
+        self.cancel = cancel
+        self.entries: list[ManifestEntry] = []
+        self.when = time.localtime()[:6]
+
+    def _info(self, path: str, compress: bool) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(path, date_time=self.when)  # type: ignore[arg-type]
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        info.create_system = 3
+        info.external_attr = (0o100644 & 0xFFFF) << 16
+        return info
+
+    def _check(self, label: str) -> None:
+        if self.cancel is not None and self.cancel():
+            raise ExportCancelled("export cancelled")
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total, label)
+
+    def add_bytes(self, path: str, data: bytes, role: str, compress: bool = True) -> None:
+        self._check(path)
+        info = self._info(path, compress)
+        self.zf.writestr(info, data)
+        self.entries.append(ManifestEntry(path, len(data), hashlib.sha256(data).hexdigest(), role))
+        self.done += len(data)
+
+    def add_file(self, path: str, src: Path, role: str, compress: bool = False,
+                 expect_sha256: str | None = None) -> None:
+        self._check(path)
+        digest = hashlib.sha256()
+        size = 0
+        info = self._info(path, compress)
+        try:
+            fh = open(src, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise BundleError(f"{src}: cannot read ({exc.strerror or exc})") from None
+        with fh, self.zf.open(info, "w", force_zip64=True) as dst:
+            for chunk in _read_ahead(fh):
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+                self.done += len(chunk)
+                self._check(path)
+        sha = digest.hexdigest()
+        if expect_sha256 and sha != expect_sha256:
+            raise BundleError(
+                f"{src}: the file changed since it was recorded (sha256 {sha[:12]}…, "
+                f"expected {expect_sha256[:12]}…); not shipping a take that does not match "
+                "its provenance"
+            )
+        self.entries.append(ManifestEntry(path, size, sha, role))
+
+
+def _read_ahead(fh: io.BufferedReader) -> Iterator[bytes]:
+    """Chunks of ``fh``, the next one read on a helper thread while this one is processed."""
+    result: list[bytes] = []
+    error: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            result.append(fh.read(CHUNK))
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            error.append(exc)
+
+    chunk = fh.read(CHUNK)
+    while chunk:
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        yield chunk
+        reader.join()
+        if error:
+            raise error[0]
+        chunk = result.pop()
+
+
+def export_bundle(
+    root: Path,
+    out: Path,
+    options: ExportOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    plan: ExportPlan | None = None,
+) -> ExportResult:
+    """Write the bundle to ``out`` (temp name beside it, then rename). Returns a summary."""
+    started = time.monotonic()
+    plan = plan or plan_export(Path(root), options)
+    problems = plan.problems()
+    if problems:
+        raise BundleError("\n".join(problems))
+    out = Path(out)
+    if out.is_dir():
+        raise BundleError(f"{out}: is a folder; give the bundle's file name (e.g. bundle.zip)")
+    if not out.parent.is_dir():
+        raise BundleError(f"{out.parent}: no such folder")
+    doc = plan.doc
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as raw:
+            total = plan.estimated_size
+            with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
+                writer = _Writer(zf, total, progress, cancel)
+                _write_contents(writer, plan, created)
+                manifest = Manifest(
+                    project_id=doc.project.id, project_name=doc.project.name,
+                    app_version=__version__, created=created, entries=writer.entries,
+                    options={"all_takes": plan.options.all_takes,
+                             "include_consent_evidence": plan.options.include_consent_evidence,
+                             "takes": len(plan.takes)},
+                )
+                manifest_bytes = manifest.to_bytes()
+                writer._check(MANIFEST_NAME)
+                zf.writestr(writer._info(MANIFEST_NAME, True), manifest_bytes)
+            raw.flush()
+            os.fsync(raw.fileno())
+            size = raw.tell()
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    if progress is not None:
+        progress(total, total, "done")
+    result = ExportResult(
+        path=out, manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+        entries=len(writer.entries) + 1, bytes_written=size,
+        takes=[t.id for t in plan.takes], skipped_flagged=[t.id for t in plan.flagged],
+        seconds=time.monotonic() - started,
+    )
+    log.info("exported %s: %s entries, %s bytes in %.1fs", out, result.entries, size,
+             result.seconds)
+    return result
+
+
+def _write_contents(w: _Writer, plan: ExportPlan, created: str) -> None:
+    from studio.bundle.pdf import render_brief_pdf
+    from studio.bundle.shotlist import shotlist_csv
+    from studio.bundle.timeline import build_timeline, timeline_files
+
+    doc = plan.doc
+    root = doc.root
+    w.add_bytes("README.txt", readme_text(plan, created).encode("utf-8"), "readme")
+    w.add_file("project.yaml", doc.path, "project", compress=True)
+    for path in plan.cameo_files:
+        name = f"{CAMEOS_DIR}/{path.name}"
+        if plan.options.include_consent_evidence:
+            w.add_file(name, path, "cameo", compress=True)
+            continue
+        try:
+            data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, UnicodeDecodeError, ProjectFileError) as exc:
+            raise BundleError(f"{path}: cannot read the cameo record ({exc})") from None
+        if not isinstance(data, dict):
+            raise BundleError(f"{path}: a cameo record must be a YAML mapping")
+        w.add_bytes(name, dump_yaml(redact_cameo(data)).encode("utf-8"), "cameo")
+    summary = consent_summary(plan)
+    w.add_bytes("consent-summary.json", _json_bytes(summary), "consent-summary")
+    for path in plan.reference_files:
+        rel = path.relative_to(root).as_posix()
+        w.add_file(rel, path, "reference", compress=path.suffix.lower() in (".svg", ".txt"))
+    for path in plan.evidence_files:
+        w.add_file(path.relative_to(root).as_posix(), path, "evidence")
+
+    w.add_bytes("brief.pdf", render_brief_pdf(plan), "brief-pdf", compress=False)
+    w.add_bytes("shotlist.csv", shotlist_csv(plan), "shotlist")
+    timeline = build_timeline(plan)
+    for name, data in timeline_files(timeline).items():
+        w.add_bytes(name, data, "timeline")
+    w.add_bytes("provenance.json", _json_bytes(provenance(plan)), "provenance")
+
+    for take in plan.takes:
+        w.add_file(take.bundle_path(), root / take.path, "take", expect_sha256=take.sha256)
+        thumb = take.bundle_thumb()
+        if thumb and take.thumbnail and (root / take.thumbnail).is_file():
+            w.add_file(thumb, root / take.thumbnail, "thumbnail")
+        sidecar = (root / take.path).with_suffix(".xmp")
+        if sidecar.is_file():
+            w.add_file(take.bundle_xmp(), sidecar, "xmp", compress=True)
+        else:
+            w.add_bytes(take.bundle_xmp(), xmp_for(take), "xmp")
+
+
+def _json_bytes(data: Any) -> bytes:  # noqa: ANN401
+    return (json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+

@@ -1,0 +1,241 @@
+"""Import a bundle as a project: verify everything, extract beside DEST, then one rename.
+
+Nothing lands before the whole archive has passed the structural checks (see
+:mod:`studio.bundle.verify`); entries are then streamed into a temp folder beside DEST with
+their sha256 checked on the way; the project must load; only then is the temp folder renamed
+to DEST. On any refusal the temp folder is removed and DEST is left absent (or, if it was an
+empty folder, exactly as it was). The error names what is wrong and which entry.
+
+Layout of the imported project::
+
+    DEST/project.yaml, cameos/, references/, evidence/   as in the bundle
+    DEST/media/<result-id>/take.mp4, thumb.jpg, take.xmp  the takes (rows in studio.db,
+                                                          marked imported)
+    DEST/bundle/                                          brief.pdf, shotlist.csv, timelines,
+                                                          provenance.json, consent summary,
+                                                          README.txt and manifest.json
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.errors import BundleError, StudioError
+from studio.project import load_project
+from studio.store import Store
+
+from studio.bundle.manifest import MANIFEST_NAME, Manifest, ManifestEntry
+from studio.bundle.verify import _open, content_check, structural_check
+
+log = logging.getLogger(__name__)
+
+TAKE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+PROJECT_DIRS = ("cameos/", "references/", "evidence/")
+DISK_MARGIN = 64 * 1024 * 1024
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    manifest: Manifest
+    takes: list[str]
+    seconds: float
+
+
+def target_for(entry: ManifestEntry) -> str:
+    """Where a bundle entry lands inside the project (a safe relative POSIX path)."""
+    path = entry.path
+    if path == "project.yaml" or path.startswith(PROJECT_DIRS):
+        return path
+    parts = path.split("/")
+    if len(parts) == 3 and parts[0] == "takes":
+        name = parts[2]
+        if entry.role == "take" and "." in name:
+            stem, ext = name.rsplit(".", 1)
+            if TAKE_ID_RE.match(stem):
+                return f"media/{stem}/take.{ext.lower()}"
+        if entry.role == "thumbnail" and ".thumb." in name:
+            stem, ext = name.split(".thumb.", 1)
+            if TAKE_ID_RE.match(stem):
+                return f"media/{stem}/thumb.{ext.lower()}"
+        if entry.role == "xmp" and name.endswith(".xmp") and TAKE_ID_RE.match(name[:-4]):
+            return f"media/{name[:-4]}/take.xmp"
+    return f"bundle/{path}"
+
+
+def _check_dest(dest: Path) -> None:
+    if dest.is_symlink():
+        raise BundleError(f"{dest}: is a link; choose a new folder")
+    if dest.exists():
+        if not dest.is_dir():
+            raise BundleError(f"{dest}: exists and is not a folder; choose a new folder")
+        if any(dest.iterdir()):
+            raise BundleError(f"{dest}: folder exists and is not empty; choose a new folder")
+    if not dest.parent.is_dir():
+        raise BundleError(f"{dest.parent}: no such folder")
+
+
+def import_bundle(bundle: Path, dest: Path) -> ImportResult:
+    """Verify ``bundle`` and open it as a new project at ``dest``."""
+    started = time.monotonic()
+    bundle, dest = Path(bundle), Path(dest).absolute()
+    _check_dest(dest)
+    with _open(bundle) as zf:
+        manifest, raw_manifest, problems = structural_check(zf, bundle.stat().st_size)
+        if problems:
+            raise BundleError(f"{bundle}: refused, nothing was imported:\n  "
+                              + "\n  ".join(problems))
+        targets: dict[str, str] = {}
+        for entry in manifest.entries:
+            target = target_for(entry)
+            key = target.casefold()
+            if key in targets:
+                raise BundleError(
+                    f"{bundle}: refused: {entry.path!r} and {targets[key]!r} would both land "
+                    f"at {target}"
+                )
+            targets[key] = entry.path
+        if not any(e.path == "project.yaml" for e in manifest.entries):
+            raise BundleError(f"{bundle}: refused: the bundle has no project.yaml")
+        need = sum(e.size for e in manifest.entries) + DISK_MARGIN
+        free = shutil.disk_usage(dest.parent).free
+        if need > free:
+            raise BundleError(f"{dest.parent}: not enough free space ({free} bytes free, the "
+                              f"bundle needs {need})")
+
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.import-", dir=dest.parent))
+        try:
+            def sink(entry: ManifestEntry, chunks: Iterator[bytes]) -> None:
+                out = tmp / target_for(entry)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with open(out, "xb") as fh:
+                    for chunk in chunks:
+                        fh.write(chunk)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+
+            problems, _ = content_check(zf, manifest, sink, stop_at_first=True)
+            if problems:
+                raise BundleError(f"{bundle}: refused, nothing was imported:\n  "
+                                  + "\n  ".join(problems))
+            (tmp / "bundle").mkdir(exist_ok=True)
+            (tmp / "bundle" / MANIFEST_NAME).write_bytes(raw_manifest)
+            try:
+                doc = load_project(tmp)
+            except StudioError as exc:
+                raise BundleError(
+                    f"{bundle}: refused: its project.yaml does not open:\n"
+                    + str(exc).replace(str(tmp), "project.yaml".join([""] * 1) or "")
+                ) from None
+            takes = _register_takes(tmp, manifest)
+            log.info("imported %s takes of %s", len(takes), doc.project.id)
+            _move_into_place(tmp, dest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return ImportResult(dest, manifest, takes, time.monotonic() - started)
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    if dest.exists():  # an empty folder (checked before): rename over it
+        try:
+            os.replace(tmp, dest)
+            return
+        except OSError:
+            dest.rmdir()
+    try:
+        os.rename(tmp, dest)
+    except OSError as exc:
+        raise BundleError(f"{dest}: could not move the imported project into place "
+                          f"({exc.strerror or exc})") from None
+
+
+def _provenance(tmp: Path) -> dict[str, dict[str, Any]]:
+    path = tmp / "bundle" / "provenance.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"provenance.json: not valid JSON ({exc})") from None
+    takes = data.get("takes") if isinstance(data, dict) else None
+    out: dict[str, dict[str, Any]] = {}
+    for item in takes if isinstance(takes, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            out[item["id"]] = item
+    return out
+
+
+def _typed(item: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:  # noqa: ANN401
+    value = item.get(key)
+    if isinstance(value, bool) and kind is not bool:
+        return None
+    return value if isinstance(value, kind) else None
+
+
+def _register_takes(tmp: Path, manifest: Manifest) -> list[str]:
+    """Rows in studio.db for the imported takes (imported = 1), from provenance.json."""
+    prov = _provenance(tmp)
+    rows = []
+    for entry in manifest.entries:
+        if entry.role != "take":
+            continue
+        target = target_for(entry)
+        if not target.startswith("media/"):
+            continue
+        take_id = target.split("/")[1]
+        item = prov.get(take_id, {})
+        thumb = next((p for p in (tmp / "media" / take_id).glob("thumb.*")), None)
+        rows.append((
+            take_id, _typed(item, "job_id", str), _typed(item, "shot", str)
+            or entry.path.split("/")[1], target,
+            f"media/{take_id}/{thumb.name}" if thumb else None, entry.sha256, entry.size,
+            _typed(item, "duration", (int, float)), _typed(item, "width", int),
+            _typed(item, "height", int), _typed(item, "fps", (int, float)),
+            _typed(item, "codec", str), 1 if item.get("has_audio") is True else 0,
+            _typed(item, "provider", str), _typed(item, "model", str),
+            _typed(item, "prompt", str) or "",
+            json.dumps(item.get("params") if isinstance(item.get("params"), dict) else {}),
+            _typed(item, "remote_id", str), _typed(item, "cost", (int, float)), time.time(),
+            _typed(item, "parent_id", str),
+            json.dumps(item["c2pa"]) if item.get("c2pa") is not None else None,
+            json.dumps([c for c in item.get("cameos") or [] if isinstance(c, str)]
+                       if isinstance(item.get("cameos"), list) else []),
+            _typed(item, "rating", int) or 0,
+            item.get("review_status") if item.get("review_status") in (
+                "pending", "approved", "rejected", "changes_requested") else "pending",
+            _typed(item, "reviewer", str), _typed(item, "review_note", str),
+            _typed(item, "notes", str) or "",
+            [t for t in item.get("tags") or [] if isinstance(t, str)]
+            if isinstance(item.get("tags"), list) else [],
+        ))
+    store = Store.for_project(tmp)
+    with store.session() as conn, store.transaction(conn):
+        for row in rows:
+            *values, tags = row
+            conn.execute(
+                "INSERT INTO results (id, job_id, shot_id, path, thumbnail, sha256, size,"
+                " duration, width, height, fps, codec, has_audio, provider, model, prompt,"
+                " params_json, remote_id, cost, created_at, parent_id, c2pa_json, cameos_json,"
+                " rating, review_status, reviewer, review_note, notes, imported)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)",
+                values,
+            )
+            for tag in dict.fromkeys(tags):
+                conn.execute("INSERT INTO tags (result_id, tag) VALUES (?, ?)", (row[0], tag))
+    with contextlib.suppress(OSError):  # WAL files are not part of a project
+        conn2 = store.connect()
+        conn2.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn2.close()
+    return [row[0] for row in rows]
