@@ -1,0 +1,272 @@
+"""The consent audit log: an append-only, hash-chained table in studio.db.
+
+Every event (created, changed, verified, granted, confirmed, imported, revoked) is one row
+of the ``audit`` table. Its ``sha256`` covers the previous event's hash and every field of
+the event, so an edited, deleted or reordered row breaks the chain from that point on::
+
+    sha256 = H(canonical JSON of [seq, at, actor, cameo_id, action, detail_json,
+                                  content_sha256, prev_sha256])
+
+``content_sha256`` is the hash of the cameo record's canonical content at that moment
+(:func:`studio.consent.model.content_sha256`). The chain head (last seq and hash) is kept
+in the ``meta`` table under :data:`META_KEY`, so deleting the newest rows is detected too.
+
+First-seen policy: the first time a project's ledger is opened (no ``meta`` entry and no
+audit rows, e.g. a fresh clone of the sample project or a project made before consent
+existed) every cameo file that validates is recorded as an ``imported`` event. After that,
+a cameo file that appears or changes outside the app is *unverified* until someone
+confirms it in the app. A damaged chain never triggers an import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from studio.store import Store
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+META_KEY = "consent_ledger"
+
+# Event actions
+IMPORTED = "imported"
+CREATED = "created"
+CHANGED = "changed"
+VERIFIED = "verified"
+GRANTED = "granted"
+CONFIRMED = "confirmed"
+REVOKED = "revoked"
+ACTIONS = (IMPORTED, CREATED, CHANGED, VERIFIED, GRANTED, CONFIRMED, REVOKED)
+
+
+def _canonical(value: Any) -> str:  # noqa: ANN401
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(
+    seq: int, at: str, actor: str, cameo_id: str, action: str, detail_json: str,
+    content_sha256: str, prev_sha256: str,
+) -> str:
+    payload = _canonical(
+        [seq, at, actor, cameo_id, action, detail_json, content_sha256, prev_sha256]
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    seq: int
+    at: str
+    actor: str
+    cameo_id: str
+    action: str
+    detail: dict[str, Any]
+    content_sha256: str
+    prev_sha256: str
+    sha256: str
+
+    @property
+    def when(self) -> datetime:
+        return datetime.fromisoformat(self.at)
+
+
+@dataclass
+class ChainReport:
+    """The outcome of verifying the whole chain."""
+
+    events: list[AuditEvent]
+    problems: list[str] = field(default_factory=list)
+    broken_from: int | None = None  # first seq that cannot be trusted
+    all_affected: bool = False      # e.g. newest rows deleted: cannot tell whose
+    affected: set[str] = field(default_factory=set)
+    initialized: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def head(self) -> str:
+        return self.events[-1].sha256 if self.events else GENESIS
+
+    def is_affected(self, cameo_id: str) -> bool:
+        return self.all_affected or cameo_id in self.affected
+
+    def trusted_events(self, cameo_id: str) -> list[AuditEvent]:
+        return [e for e in self.events if e.cameo_id == cameo_id]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _row_event(row: sqlite3.Row) -> tuple[AuditEvent, bool]:
+    """The event and whether its detail_json parsed."""
+    try:
+        detail = json.loads(row["detail_json"])
+        ok = isinstance(detail, dict)
+    except (ValueError, TypeError):
+        detail, ok = {}, False
+    return AuditEvent(
+        int(row["seq"]), str(row["at"]), str(row["actor"]), str(row["cameo_id"]),
+        str(row["action"]), detail if isinstance(detail, dict) else {},
+        str(row["content_sha256"]), str(row["prev_sha256"]), str(row["sha256"]),
+    ), ok
+
+
+def _read_meta(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (META_KEY,)).fetchone()
+    if row is None:
+        return None
+    try:
+        value = json.loads(row["value"])
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _write_meta(conn: sqlite3.Connection, value: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (META_KEY, _canonical(value)),
+    )
+
+
+def verify_chain(conn: sqlite3.Connection) -> ChainReport:
+    """Check every row: hash, link to the previous row, contiguous seq, and the head."""
+    rows = conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
+    meta = _read_meta(conn)
+    events: list[AuditEvent] = []
+    report = ChainReport(events)
+    prev = GENESIS
+    expected_seq = 1
+    for row in rows:
+        event, detail_ok = _row_event(row)
+        events.append(event)
+        if report.broken_from is not None:
+            report.affected.add(event.cameo_id)
+            continue
+        problem = None
+        if event.seq != expected_seq:
+            missing = (f"event {expected_seq}" if event.seq == expected_seq + 1
+                       else f"events {expected_seq}–{event.seq - 1}")
+            problem = (f"audit log: {missing} missing (deleted?); the chain is broken "
+                       f"from event {event.seq} ({event.cameo_id}, {event.action})")
+        elif event.prev_sha256 != prev:
+            problem = (f"audit log: event {event.seq} ({event.cameo_id}, {event.action}) does "
+                       "not follow the event before it (rows deleted or reordered)")
+        elif not detail_ok or event.sha256 != event_hash(
+            event.seq, event.at, event.actor, event.cameo_id, event.action,
+            row["detail_json"], event.content_sha256, event.prev_sha256,
+        ):
+            problem = (f"audit log: event {event.seq} ({event.cameo_id}, {event.action}) was "
+                       "edited (its hash does not match its content)")
+        if problem:
+            report.problems.append(problem)
+            report.broken_from = event.seq
+            report.affected.add(event.cameo_id)
+            if event.seq != expected_seq and event.prev_sha256 != prev:
+                # the deleted rows' cameos are unknown
+                report.all_affected = True
+            continue
+        prev = event.sha256
+        expected_seq += 1
+    if meta is None:
+        report.initialized = False
+        if rows:
+            report.problems.append(
+                "audit log: its head record is missing from studio.db (meta table edited?)"
+            )
+            report.all_affected = True
+    elif report.broken_from is None:
+        head_seq = meta.get("head_seq", 0)
+        head_sha = meta.get("head_sha256", GENESIS)
+        last_seq = events[-1].seq if events else 0
+        if head_seq != last_seq or head_sha != report.head:
+            if isinstance(head_seq, int) and head_seq > last_seq:
+                report.problems.append(
+                    f"audit log: the newest event(s) {last_seq + 1}–{head_seq} were deleted"
+                )
+            else:
+                report.problems.append(
+                    "audit log: the chain head does not match the last event (table edited)"
+                )
+            report.all_affected = True
+            report.broken_from = min(last_seq + 1, head_seq if isinstance(head_seq, int) else 1)
+    return report
+
+
+class Ledger:
+    """The audit log of one project."""
+
+    def __init__(self, root: Path, store: Store | None = None):
+        self.root = Path(root)
+        self.store = store or Store.for_project(self.root)
+
+    def report(self, import_entries: Iterable[tuple[str, str, str]] = ()) -> ChainReport:
+        """Verify the chain; on a brand-new ledger, first record ``import_entries``.
+
+        ``import_entries`` are (cameo_id, content_sha256, relative file) of the cameo files
+        that validate now; they are imported only if the ledger has never been opened.
+        """
+        with self.store.session() as conn:
+            report = verify_chain(conn)
+            if report.initialized:
+                return report
+            entries = list(import_entries)
+            with self.store.transaction(conn):
+                if _read_meta(conn) is not None or conn.execute(
+                    "SELECT 1 FROM audit LIMIT 1"
+                ).fetchone():
+                    pass  # someone else initialized it meanwhile, or rows without a head
+                else:
+                    _write_meta(conn, {"initialized_at": now_iso(), "head_seq": 0,
+                                       "head_sha256": GENESIS})
+                    for cameo_id, sha, rel in entries:
+                        self._append(conn, cameo_id, IMPORTED, "brief-studio (first seen)",
+                                     {"file": rel, "policy": "first-seen"}, sha)
+                    if entries:
+                        log.info("consent ledger: imported %s cameo(s)", len(entries))
+            return verify_chain(conn)
+
+    def append(
+        self, cameo_id: str, action: str, actor: str, detail: dict[str, Any],
+        content_sha256: str, conn: sqlite3.Connection | None = None,
+    ) -> AuditEvent:
+        """Append one event (inside ``conn``'s open transaction if given)."""
+        if conn is not None:
+            return self._append(conn, cameo_id, action, actor, detail, content_sha256)
+        with self.store.session() as own, self.store.transaction(own):
+            return self._append(own, cameo_id, action, actor, detail, content_sha256)
+
+    def _append(
+        self, conn: sqlite3.Connection, cameo_id: str, action: str, actor: str,
+        detail: dict[str, Any], content_sha256: str,
+    ) -> AuditEvent:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}")
+        last = conn.execute("SELECT seq, sha256 FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq = (int(last["seq"]) + 1) if last else 1
+        prev = str(last["sha256"]) if last else GENESIS
+        at = now_iso()
+        detail_json = _canonical(detail)
+        sha = event_hash(seq, at, actor, cameo_id, action, detail_json, content_sha256, prev)
+        conn.execute(
+            "INSERT INTO audit(seq, at, actor, cameo_id, action, detail_json, content_sha256, "
+            "prev_sha256, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, actor, cameo_id, action, detail_json, content_sha256, prev, sha),
+        )
+        meta = _read_meta(conn) or {"initialized_at": at}
+        meta.update(head_seq=seq, head_sha256=sha)
+        _write_meta(conn, meta)
+        return AuditEvent(seq, at, actor, cameo_id, action, detail, content_sha256, prev, sha)

@@ -1,0 +1,260 @@
+"""Cameo files on disk and the consent status derived from file + audit log + clock.
+
+Status, most restrictive first:
+
+- ``invalid``: the file is missing, does not parse or does not validate;
+- ``revoked``: revoked in the file or in the audit log (a revocation is final: grant again
+  under a new cameo id);
+- ``unverified``: not in the audit log, changed outside the app since its last audited
+  event, its audit events were tampered with, or its evidence file is missing/changed;
+- ``expired``: after ``valid_until``; ``pending``: before ``valid_from``;
+- ``active``: none of the above.
+
+Dates are whole days in UTC: consent is valid from the start of ``valid_from`` to the end
+of ``valid_until``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from studio.consent.ledger import REVOKED, AuditEvent, ChainReport, Ledger
+from studio.consent.model import CAMEO_SCHEMA_VERSION, Cameo, content_sha256
+from studio.errors import ProjectFileError, StudioError
+from studio.yamlio import load_model
+
+log = logging.getLogger(__name__)
+
+CAMEOS_DIR = "cameos"
+EVIDENCE_DIR = "evidence"
+EXPIRING_DAYS = 30
+
+ACTIVE = "active"
+EXPIRED = "expired"
+REVOKED_STATUS = "revoked"
+UNVERIFIED = "unverified"
+INVALID = "invalid"
+PENDING = "pending"
+STATUSES = (ACTIVE, PENDING, EXPIRED, REVOKED_STATUS, UNVERIFIED, INVALID)
+
+
+@dataclass(frozen=True)
+class CameoEntry:
+    """One cameos/<id>.yaml: the record, or why it could not be read."""
+
+    id: str
+    path: Path
+    cameo: Cameo | None
+    error: str | None = None
+    content_sha256: str | None = None
+
+
+@dataclass
+class CameoState:
+    """A cameo's consent status at one moment, with the reasons it is not active."""
+
+    id: str
+    name: str
+    status: str
+    reasons: list[str] = field(default_factory=list)
+    cameo: Cameo | None = None
+    path: Path | None = None
+    events: list[AuditEvent] = field(default_factory=list)
+    days_left: int | None = None  # until valid_until (inclusive), when active
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.id})" if self.name and self.name != self.id else self.id
+
+    @property
+    def expiring(self) -> bool:
+        return self.status == ACTIVE and self.days_left is not None and (
+            self.days_left <= EXPIRING_DAYS
+        )
+
+    @property
+    def badge(self) -> str:
+        """active, expiring, expired, revoked, unverified, invalid or pending."""
+        return "expiring" if self.expiring else self.status
+
+
+def cameo_path(root: Path, cameo_id: str) -> Path:
+    return Path(root) / CAMEOS_DIR / f"{cameo_id}.yaml"
+
+
+def read_cameo(path: Path) -> Cameo:
+    """Load and validate one cameo file; raises ProjectFileError (file:line:col)."""
+    cameo, smap = load_model(path, Cameo, current_version=CAMEO_SCHEMA_VERSION, kind="cameo")
+    if cameo.id != path.stem:
+        from studio.errors import Problem
+        from studio.yamlio import locate
+
+        line, col = locate(smap, ("id",))
+        raise ProjectFileError([Problem(
+            str(path), line, col,
+            f"id {cameo.id!r} does not match the file name {path.name!r}",
+        )])
+    return cameo
+
+
+def load_entry(root: Path, cameo_id: str) -> CameoEntry:
+    path = cameo_path(root, cameo_id)
+    if not path.is_file():
+        return CameoEntry(cameo_id, path, None,
+                          f"unknown cameo {cameo_id!r}: no {CAMEOS_DIR}/{cameo_id}.yaml")
+    try:
+        cameo = read_cameo(path)
+    except StudioError as exc:
+        return CameoEntry(cameo_id, path, None, str(exc).splitlines()[0])
+    return CameoEntry(cameo_id, path, cameo, None, content_sha256(cameo))
+
+
+def load_entries(root: Path) -> list[CameoEntry]:
+    folder = Path(root) / CAMEOS_DIR
+    if not folder.is_dir():
+        return []
+    return [load_entry(root, p.stem) for p in sorted(folder.glob("*.yaml"))]
+
+
+_hash_cache: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, cached by (path, size, mtime)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    cached = _hash_cache.get(key)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    if len(_hash_cache) > 1024:
+        _hash_cache.clear()
+    _hash_cache[key] = value
+    return value
+
+
+def evidence_problems(root: Path, cameo: Cameo) -> list[str]:
+    """Missing or changed evidence / signature files, as plain reasons."""
+    out = []
+    pairs = [("evidence file", cameo.verification.evidence, cameo.verification.evidence_sha256),
+             ("signed file", cameo.signature.file, cameo.signature.file_sha256)]
+    for what, rel, expected in pairs:
+        if rel is None:
+            continue
+        path = Path(root) / rel
+        try:
+            actual = file_sha256(path)
+        except FileNotFoundError:
+            out.append(f"{what} {rel} is missing")
+            continue
+        except OSError as exc:
+            out.append(f"{what} {rel} cannot be read ({exc.strerror or exc})")
+            continue
+        if actual != expected:
+            out.append(f"{what} {rel} changed since it was recorded (sha256 mismatch)")
+    return out
+
+
+def today_utc(now: datetime | None) -> date:
+    if now is None:
+        now = datetime.now(UTC)
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(UTC).date()
+
+
+def evaluate(root: Path, entry: CameoEntry, report: ChainReport,
+             now: datetime | None = None) -> CameoState:
+    """The consent status of one cameo file against the verified audit log."""
+    events = report.trusted_events(entry.id)
+    if entry.cameo is None:
+        return CameoState(entry.id, entry.id, INVALID, [entry.error or "cannot be read"],
+                          None, entry.path, events)
+    cameo = entry.cameo
+    state = CameoState(entry.id, cameo.name, ACTIVE, [], cameo, entry.path, events)
+    ledger_revocation = next((e for e in reversed(events) if e.action == REVOKED), None)
+    if cameo.revocation is not None:
+        r = cameo.revocation
+        state.status = REVOKED_STATUS
+        state.reasons.append(f"consent revoked on {r.at.date()} by {r.by}: {r.reason}")
+        return state
+    if ledger_revocation is not None:
+        d = ledger_revocation.detail
+        state.status = REVOKED_STATUS
+        state.reasons.append(
+            f"consent revoked on {ledger_revocation.at[:10]} by {ledger_revocation.actor}: "
+            f"{d.get('reason', '')} (the file no longer says so; it was edited outside the app)"
+        )
+        return state
+    unverified: list[str] = []
+    if report.is_affected(entry.id):
+        unverified.append("its audit history was tampered with (run `studio consent audit`)")
+    elif not events:
+        unverified.append(
+            "not in the audit log (the file was added outside the app); review it and confirm "
+            "it in the Cameos page or with `studio consent confirm`"
+        )
+    elif events[-1].content_sha256 != entry.content_sha256:
+        unverified.append(
+            f"{CAMEOS_DIR}/{entry.id}.yaml changed outside the app since it was last audited "
+            f"({events[-1].at[:10]}); review it and confirm it"
+        )
+    unverified.extend(evidence_problems(root, cameo))
+    if unverified:
+        state.status = UNVERIFIED
+        state.reasons.extend(unverified)
+        return state
+    today = today_utc(now)
+    if today > cameo.valid_until:
+        state.status = EXPIRED
+        state.reasons.append(f"consent expired on {cameo.valid_until}")
+    elif today < cameo.valid_from:
+        state.status = PENDING
+        state.reasons.append(f"consent is not valid until {cameo.valid_from}")
+    else:
+        state.days_left = (cameo.valid_until - today).days
+    return state
+
+
+def _importable(root: Path, entries: list[CameoEntry]) -> list[tuple[str, str, str]]:
+    return [
+        (e.id, e.content_sha256, f"{CAMEOS_DIR}/{e.path.name}")
+        for e in entries if e.cameo is not None and e.content_sha256 is not None
+    ]
+
+
+def ledger_report(root: Path, entries: list[CameoEntry] | None = None) -> ChainReport:
+    """Open (and on first use initialize) the ledger, and verify its chain."""
+    entries = load_entries(root) if entries is None else entries
+    return Ledger(root).report(_importable(root, entries))
+
+
+def all_states(root: Path, now: datetime | None = None) -> list[CameoState]:
+    """Every cameo file in the project with its status."""
+    root = Path(root)
+    entries = load_entries(root)
+    report = ledger_report(root, entries)
+    return [evaluate(root, e, report, now) for e in entries]
+
+
+def state_of(root: Path, cameo_id: str, now: datetime | None = None) -> CameoState:
+    root = Path(root)
+    entry = load_entry(root, cameo_id)
+    report = ledger_report(root)
+    return evaluate(root, entry, report, now)
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    try:
+        return os.path.commonpath([path.resolve(), folder.resolve()]) == str(folder.resolve())
+    except ValueError:
+        return False
