@@ -1,9 +1,159 @@
-"""`studio` subcommands for this feature (filled in by its issue)."""
+"""`studio results ...`: list, tag, rate, review, import and rebuild the library of takes."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from studio.cli import err, out, print_json
+from studio.errors import StudioError
+
+
+def _root(value: str) -> Path:
+    from studio.project import find_root
+
+    root = find_root(Path(value))
+    if not (root / "project.yaml").is_file():
+        raise StudioError(f"{root}: not a Brief Studio project (no project.yaml)")
+    return root
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from studio.results import list_results
+
+    items = list_results(_root(args.project), tag=args.tag or None, status=args.status,
+                         text=args.text, shot=args.shot, provider=args.provider,
+                         min_rating=args.min_rating, order=args.order, limit=args.limit)
+    if args.json:
+        print_json(items)
+        return 0
+    if not items:
+        out("no results")
+        return 0
+    for r in items:
+        stars = "reject" if r["rating"] < 0 else "*" * r["rating"] or "-"
+        flag = "  CONSENT: " + r["consent_flag"] if r["consent_flag"] else ""
+        c2pa = f"  c2pa:{r['c2pa']['validation_state']}" if r["c2pa"] else ""
+        dur = f"{r['duration']:.1f}s" if r["duration"] is not None else "?"
+        out(f"{r['id']}  {r['shot'] or '-':<10} {dur:>6}  {stars:<6} "
+            f"{r['review']['status']:<17} {', '.join(r['tags'])}{c2pa}{flag}")
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from studio.results import add_tags, remove_tags
+
+    root = _root(args.project)
+    tags = remove_tags(root, args.result, args.tags) if args.remove else \
+        add_tags(root, args.result, args.tags)
+    out(f"{args.result}: {', '.join(tags) or '(no tags)'}")
+    return 0
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    from studio.results import set_rating
+
+    set_rating(_root(args.project), args.result, args.n)
+    out(f"{args.result}: rating {args.n}")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from studio.results import set_review
+
+    set_review(_root(args.project), args.result, args.status, reviewer=args.reviewer,
+               note=args.note)
+    out(f"{args.result}: {args.status}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from studio.project import load_project
+    from studio.results import import_files
+
+    root = _root(args.project)
+    try:
+        shots = {s.id for s in load_project(root).project.shots}
+    except StudioError:
+        shots = set()
+    if args.shot and args.shot not in shots:
+        raise StudioError(f"unknown shot {args.shot!r}; shots: {', '.join(sorted(shots))}")
+    failed = 0
+    for o in import_files(root, [Path(f) for f in args.files], shot_id=args.shot,
+                          known_shots=shots):
+        if o.error:
+            failed += 1
+            err(o.error)
+        elif o.duplicate:
+            out(f"{o.path}: already imported as {o.result_id}")
+        else:
+            out(f"imported {o.result_id} {o.path}")
+            if o.note:
+                err(f"warning: {o.note}")
+    return 1 if failed else 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from studio.results import rebuild
+
+    report = rebuild(_root(args.project))
+    if report.moved_aside:
+        out(f"moved the unreadable database aside to {report.moved_aside}")
+    for problem in report.problems:
+        err(f"warning: {problem}")
+    out(f"restored {len(report.restored)} take(s), {report.kept} already indexed")
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this feature's subcommands to the `studio` parser."""
+    """Add `studio results ...` to the `studio` parser."""
+    from studio.results.records import ORDERS, REVIEW_STATUSES
+
+    p = sub.add_parser("results", help="the library of takes: list, tag, rate, review, import")
+    rs = p.add_subparsers(dest="results_command", metavar="ACTION", required=True,
+                          parser_class=type(p))
+
+    q = rs.add_parser("list", help="list takes (newest first)")
+    q.add_argument("project")
+    q.add_argument("--tag", action="append", metavar="T", help="only takes with this tag "
+                   "(repeat: all of them)")
+    q.add_argument("--status", choices=REVIEW_STATUSES, help="only this review status")
+    q.add_argument("--text", help="full-text search over prompt, tags and notes")
+    q.add_argument("--shot", help="only this shot")
+    q.add_argument("--provider", help="only this provider")
+    q.add_argument("--min-rating", type=int, metavar="N", help="rating at least N")
+    q.add_argument("--order", choices=list(ORDERS), default="newest")
+    q.add_argument("--limit", type=int, metavar="N")
+    q.add_argument("--json", action="store_true", help="print a JSON list")
+    q.set_defaults(func=cmd_list)
+
+    q = rs.add_parser("tag", help="add tags to a take (--remove to take them off)")
+    q.add_argument("project")
+    q.add_argument("result")
+    q.add_argument("tags", nargs="+", metavar="TAG")
+    q.add_argument("--remove", action="store_true")
+    q.set_defaults(func=cmd_tag)
+
+    q = rs.add_parser("rate", help="rate a take: -1 (reject), 0 (none) … 5")
+    q.add_argument("project")
+    q.add_argument("result")
+    q.add_argument("n", metavar="N")
+    q.set_defaults(func=cmd_rate)
+
+    q = rs.add_parser("review", help="set the review status of a take")
+    q.add_argument("project")
+    q.add_argument("result")
+    q.add_argument("status", metavar="STATUS", help=" | ".join(REVIEW_STATUSES))
+    q.add_argument("--note", help="what the reviewer says")
+    q.add_argument("--reviewer", help="who reviewed (default: unnamed)")
+    q.set_defaults(func=cmd_review)
+
+    q = rs.add_parser("import", help="import external video files as takes")
+    q.add_argument("project")
+    q.add_argument("files", nargs="+", metavar="FILE")
+    q.add_argument("--shot", help="attach the imported takes to this shot")
+    q.set_defaults(func=cmd_import)
+
+    q = rs.add_parser("rebuild", help="rebuild the index of takes from media/ and XMP sidecars")
+    q.add_argument("project")
+    q.set_defaults(func=cmd_rebuild)
