@@ -1,9 +1,260 @@
-"""`studio` subcommands for this feature (filled in by its issue)."""
+"""`studio queue add|list|run|cancel|retry|decide|remove`, `studio providers`, `studio key set`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from studio.cli import err, out, print_json
+from studio.errors import QueueError
+
+log = logging.getLogger(__name__)
+
+
+def _root(project: str) -> Path:
+    from studio.project import find_root, load_project
+
+    root = find_root(Path(project))
+    load_project(root)  # clear error if it is not a project
+    return root
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from studio.project import load_project
+    from studio.queue.enqueue import enqueue, plan
+    from studio.settings import load_settings
+
+    doc = load_project(Path(args.project))
+    if not args.shot and not args.all:
+        raise QueueError("say which shots: --shot ID (repeatable) or --all")
+    provider = args.provider or load_settings().default_provider
+    the_plan = plan(doc.root, doc.project, None if args.all else args.shot, provider,
+                    variants=args.variants, model=args.model)
+    for shot_id, changes in the_plan.changes.items():
+        for change in changes:
+            out(f"{shot_id}: [{provider}] {change}")
+    jobs = enqueue(doc.root, the_plan)
+    refused = [j for j in jobs if j.status != "queued"]
+    for job in jobs:
+        if job.status == "queued":
+            out(f"queued {job.id}  {job.shot_id} v{job.variant}  {provider}/{job.model}  "
+                f"est. ${job.cost_estimate:.2f}")
+    for job in refused:
+        err(f"blocked {job.id}  {job.shot_id}: {job.error}")
+    total = sum(j.cost_estimate for j in jobs if j.status == "queued")
+    out(f"{len(jobs) - len(refused)} job(s) queued, est. ${total:.2f}"
+        + (f"; {len(refused)} blocked" if refused else ""))
+    if refused:
+        err("refused shot(s): " + ", ".join(sorted({j.shot_id for j in refused})))
+        return 1
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from studio.queue.jobs import list_jobs
+    from studio.store import Store
+
+    root = _root(args.project)
+    with Store.for_project(root).session() as conn:
+        jobs = list_jobs(conn)
+    if args.json:
+        print_json([j.to_json() for j in jobs])
+        return 0
+    if not jobs:
+        out("no jobs")
+        return 0
+    for j in jobs:
+        extra = f"  result {j.result_id}" if j.result_id else ""
+        extra += f"  ({j.error})" if j.error else ""
+        extra += "  NEEDS DECISION" if j.needs_decision else ""
+        pct = f" {j.progress * 100:3.0f}%" if j.status in ("running", "downloading") else ""
+        out(f"{j.id}  {j.shot_id:<20} {j.provider:<8} {j.status}{pct}  ${j.cost_estimate:.2f}"
+            f"{extra}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from studio.events import JOB_CHANGED, EventBus
+    from studio.queue.engine import QueueEngine
+
+    root = _root(args.project)
+    bus = EventBus()
+    last: dict[str, str] = {}
+
+    def show(event: object) -> None:
+        data = getattr(event, "data", {})
+        if getattr(event, "kind", "") == JOB_CHANGED and last.get(data["job_id"]) != data["status"]:
+            last[data["job_id"]] = data["status"]
+            tail = f": {data['error']}" if data.get("error") and data["status"] in (
+                "failed", "blocked") else ""
+            out(f"{time.strftime('%H:%M:%S')} {data['job_id']} {data['shot_id']} "
+                f"{data['status']}{tail}")
+            sys.stdout.flush()
+
+    bus.subscribe(show)
+    engine = QueueEngine(root, bus)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        err("stopping: running jobs resume on the next `studio queue run`")
+        engine.request_stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    asyncio.run(engine.run(until_idle=args.until_idle))
+    from studio.queue.jobs import list_jobs
+    from studio.store import Store
+
+    with Store.for_project(root).session() as conn:
+        jobs = list_jobs(conn)
+    counts: dict[str, int] = {}
+    for j in jobs:
+        counts[j.status] = counts.get(j.status, 0) + 1
+    out("queue: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty"))
+    waiting = [j for j in jobs if j.needs_decision]
+    for j in waiting:
+        err(f"{j.id} needs a decision: {j.error}")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from studio.queue.control import cancel_job
+
+    root = _root(args.project)
+    job = cancel_job(root, args.job)
+    out(f"cancelled {job.id} ({job.shot_id})")
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from studio.queue.control import retry_job
+
+    root = _root(args.project)
+    job = retry_job(root, args.job)
+    if job.status != "queued":
+        err(f"{job.id} is {job.status}: {job.error}")
+        return 1
+    out(f"queued {job.id} again ({job.shot_id})")
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from studio.queue.control import decide_job
+
+    root = _root(args.project)
+    job = decide_job(root, args.job, resend=args.resend)
+    out(f"{job.id}: {job.status}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from studio.queue.control import remove
+
+    root = _root(args.project)
+    remove(root, args.job)
+    out(f"removed {args.job}")
+    return 0
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    from studio.providers.registry import describe
+
+    items = describe()
+    if args.json:
+        print_json(items)
+        return 0
+    for p in items:
+        state = "available" if p["available"] else f"no key (set {p['env_key']} or `studio key set {p['id']}`)"
+        out(f"{p['id']:<8} {p['name']}  [{state}]")
+        for m in p["models"]:
+            durations = (", ".join(f"{d:g}" for d in m["durations"]) if m["durations"]
+                         else "{:g}–{:g}".format(*m["duration_range"]) if m["duration_range"]
+                         else "any")
+            out(f"    {m['id']:<14} durations {durations} s; sizes "
+                f"{', '.join(m['sizes']) or 'any'}; ${m['price']:.2f}/s"
+                + ("; audio" if m["audio"] else "") + ("; remix" if m["remix"] else ""))
+    return 0
+
+
+def cmd_key_set(args: argparse.Namespace) -> int:
+    from studio.keys import set_key
+    from studio.providers.registry import get_caps
+
+    caps = get_caps(args.provider)
+    if caps.local:
+        out(f"{args.provider} runs on this machine and needs no key")
+        return 0
+    if sys.stdin.isatty():
+        import getpass
+
+        key = getpass.getpass(f"API key for {args.provider}: ")
+    else:
+        key = sys.stdin.readline()
+    set_key(args.provider, key)
+    out(f"stored the {args.provider} key in the OS keyring (service brief-studio)")
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this feature's subcommands to the `studio` parser."""
+    q = sub.add_parser("queue", help="send shots to a generation provider")
+    qs = q.add_subparsers(dest="queue_command", metavar="ACTION", required=True,
+                          parser_class=type(q))
+
+    p = qs.add_parser("add", help="queue shots (consent and budget are checked)")
+    p.add_argument("project")
+    p.add_argument("--shot", action="append", metavar="ID", help="a shot id (repeatable)")
+    p.add_argument("--all", action="store_true", help="every shot of the brief")
+    p.add_argument("--provider", help="provider id (default: settings, else previz)")
+    p.add_argument("--model", help="provider model (default: the provider's default)")
+    p.add_argument("--variants", type=int, metavar="N",
+                   help="takes per shot (default: each shot's variants)")
+    p.set_defaults(func=cmd_add)
+
+    p = qs.add_parser("list", help="list jobs")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = qs.add_parser("run", help="run the queue (headless worker; safe to kill)")
+    p.add_argument("project")
+    p.add_argument("--until-idle", action="store_true", help="exit when nothing is left to do")
+    p.set_defaults(func=cmd_run)
+
+    p = qs.add_parser("cancel", help="cancel a job (remotely too, where supported)")
+    p.add_argument("project")
+    p.add_argument("job")
+    p.set_defaults(func=cmd_cancel)
+
+    p = qs.add_parser("retry", help="queue a failed, cancelled or blocked job again")
+    p.add_argument("project")
+    p.add_argument("job")
+    p.set_defaults(func=cmd_retry)
+
+    p = qs.add_parser("decide", help="resolve a job whose create may or may not have arrived")
+    p.add_argument("project")
+    p.add_argument("job")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--resend", action="store_true", help="send it again (may pay twice)")
+    g.add_argument("--abandon", action="store_true", help="give up on it")
+    p.set_defaults(func=cmd_decide)
+
+    p = qs.add_parser("remove", help="remove a finished job from the list")
+    p.add_argument("project")
+    p.add_argument("job")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("providers", help="list generation providers")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_providers)
+
+    k = sub.add_parser("key", help="API keys (stored in the OS keyring)")
+    ks = k.add_subparsers(dest="key_command", metavar="ACTION", required=True,
+                          parser_class=type(k))
+    p = ks.add_parser("set", help="store a provider's API key, read from stdin")
+    p.add_argument("provider")
+    p.set_defaults(func=cmd_key_set)

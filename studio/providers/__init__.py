@@ -1,0 +1,1 @@
+"""Video generation providers: protocol (base), adapter (fitting), table (registry), clients."""

@@ -1,0 +1,119 @@
+"""The adapter: fit a compiled GenerationRequest to one provider model and say what changed.
+
+Deterministic and offline. Changes read like "duration 6s → 8s (sora-2 allows 4, 8, 12)".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from studio.compiler import GenerationRequest
+from studio.providers.base import ModelCaps, ProviderCaps
+
+
+@dataclass
+class Fit:
+    provider: str
+    model: str
+    params: dict[str, Any]
+    changes: list[str] = field(default_factory=list)
+    cost: float = 0.0           # estimate in USD for one take
+
+    @property
+    def duration(self) -> float:
+        return float(self.params["duration"])
+
+
+def _ratio(size_or_aspect: str) -> float:
+    sep = "x" if "x" in size_or_aspect else ":"
+    w, h = (float(x) for x in size_or_aspect.split(sep))
+    return w / h
+
+
+def _fit_duration(want: float, caps: ModelCaps) -> float:
+    if caps.durations:
+        allowed = sorted(caps.durations)
+        longer = [d for d in allowed if d >= want - 1e-9]
+        return longer[0] if longer else allowed[-1]
+    if caps.duration_range:
+        lo, hi = caps.duration_range
+        return min(max(want, lo), hi)
+    return want
+
+
+def _fit_size(size: str, aspect: str, caps: ModelCaps) -> str:
+    if not caps.sizes or size in caps.sizes:
+        return size
+    want = _ratio(aspect)
+    want_px = _area(size)
+    # closest aspect first (log ratio), then closest pixel count
+    import math
+
+    return min(caps.sizes, key=lambda s: (round(abs(math.log(_ratio(s) / want)), 3),
+                                          abs(_area(s) - want_px)))
+
+
+def _area(size: str) -> int:
+    w, h = (int(x) for x in size.split("x"))
+    return w * h
+
+
+def _aspect_of(size: str) -> str:
+    from math import gcd
+
+    w, h = (int(x) for x in size.split("x"))
+    g = gcd(w, h)
+    return f"{w // g}:{h // g}"
+
+
+def fit(provider: ProviderCaps, request: GenerationRequest, model: str | None = None) -> Fit:
+    caps = provider.model(model)
+    name = caps.id
+    changes: list[str] = []
+
+    duration = _fit_duration(request.duration, caps)
+    if abs(duration - request.duration) > 1e-9:
+        changes.append(f"duration {request.duration:g}s → {duration:g}s "
+                       f"({name} allows {caps.duration_text()} s)")
+
+    size = _fit_size(request.size, request.aspect, caps)
+    aspect = request.aspect
+    if size != request.size:
+        aspect = _aspect_of(size)
+        changes.append(f"size {request.size} → {size} ({name} renders "
+                       f"{', '.join(caps.sizes)})")
+        if abs(_ratio(size) - _ratio(request.aspect)) > 0.02:
+            changes.append(f"aspect {request.aspect} → {aspect}: reframe or crop in the edit")
+
+    references = list(request.references)
+    if len(references) > caps.max_references:
+        kept = references[: caps.max_references]
+        if caps.max_references == 0:
+            changes.append(f"references dropped ({name} takes no reference image)")
+        else:
+            changes.append(f"references {len(references)} → {len(kept)} "
+                           f"({name} takes {caps.max_references}; kept {', '.join(kept)})")
+        references = kept
+
+    prompt = request.prompt
+    if provider.max_prompt_chars and len(prompt) > provider.max_prompt_chars:
+        prompt = prompt[: provider.max_prompt_chars]
+        changes.append(f"prompt cut to {provider.max_prompt_chars} characters")
+
+    if request.has_dialogue and not caps.audio:
+        changes.append(f"dialogue will not be voiced ({name} makes no audio); "
+                       "it appears as subtitles only" if provider.local else
+                       f"dialogue will not be voiced ({name} makes no audio)")
+
+    params: dict[str, Any] = {
+        "model": name,
+        "prompt": prompt,
+        "duration": duration,
+        "size": size,
+        "aspect": aspect,
+        "references": references,
+        "audio": caps.audio,
+    }
+    cost = round(duration * caps.price_for(size), 4)
+    return Fit(provider=provider.id, model=name, params=params, changes=changes, cost=cost)

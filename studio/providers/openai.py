@@ -1,0 +1,266 @@
+"""OpenAI Videos API (Sora 2) per ../shared/contracts/openai-videos.openapi.yaml.
+
+Multipart ``POST /videos`` (prompt, model, seconds as a string, size, input_reference
+resized to the video size), ``GET /videos/{id}``, ``GET /videos`` (reconcile a lost
+create), ``GET /videos/{id}/content?variant=video|thumbnail``, ``POST /videos/{id}/remix``,
+``DELETE /videos/{id}``. The create is never retried; everything else follows
+:mod:`studio.providers.http`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from studio.providers import http
+from studio.providers.base import (
+    COMPLETED,
+    DEFAULT_POLL_INTERVAL,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    Cancelled,
+    DownloadError,
+    JobSpec,
+    NotFoundError,
+    Progress,
+    ProviderCaps,
+    ProviderConfigError,
+    RemoteStatus,
+)
+
+log = logging.getLogger(__name__)
+
+STATES = {"queued": QUEUED, "in_progress": RUNNING, "completed": COMPLETED, "failed": FAILED}
+LIST_PAGE = 100
+MAX_LIST_PAGES = 20
+CHUNK = 256 * 1024
+
+
+def moderation_message(code: str | None, message: str) -> str:
+    if code and "moderation" in code:
+        return ("OpenAI's moderation refused this shot"
+                + (f" ({message})" if message else "")
+                + ". Rephrase the prompt or the references and queue it again.")
+    return f"OpenAI could not make the video: {message or code or 'no reason given'}"
+
+
+def reference_bytes(path: Path, size: str) -> tuple[str, bytes, str]:
+    """The reference image cover-cropped to the video size, as PNG."""
+    from PIL import Image, ImageOps
+
+    w, h = (int(x) for x in size.split("x"))
+    with Image.open(path) as img:
+        fitted = ImageOps.fit(img.convert("RGB"), (w, h), method=Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    fitted.save(buf, format="PNG")
+    return (path.stem + ".png", buf.getvalue(), "image/png")
+
+
+class Provider:
+    def __init__(self, caps: ProviderCaps, *, client: httpx.AsyncClient | None, base_url: str,
+                 key: Callable[[], str | None], sleep: http.Sleep | None = None):
+        if client is None:
+            raise ProviderConfigError("openai needs an HTTP client")
+        self.caps = caps
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self._key = key
+        self._sleep = sleep or http._sleep
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _auth(self) -> tuple[dict[str, str], str]:
+        key = self._key()
+        if not key:
+            raise ProviderConfigError(
+                "openai: no API key. Store one with `studio key set openai` (reads it from "
+                "stdin into the OS keyring) or set OPENAI_API_KEY")
+        return {"Authorization": f"Bearer {key}"}, key
+
+    async def _send(self, method: str, path: str, *, retry: bool = True,
+                    stream: bool = False, **kwargs: Any) -> httpx.Response:  # noqa: ANN401
+        headers, key = self._auth()
+        headers.update(kwargs.pop("headers", {}))
+        return await http.send(self.client, method, self.base_url + path, provider="openai",
+                               secret=key, retry=retry, stream=stream, sleep=self._sleep,
+                               headers=headers, **kwargs)
+
+    @staticmethod
+    def _status(data: dict[str, Any], response: httpx.Response | None = None) -> RemoteStatus:
+        hint = None
+        if response is not None:
+            raw = response.headers.get("openai-poll-after-ms")
+            if raw:
+                try:
+                    hint = max(0.0, float(raw) / 1000)
+                except ValueError:
+                    hint = None
+        err = data.get("error") or {}
+        state = STATES.get(str(data.get("status")), RUNNING)
+        return RemoteStatus(
+            remote_id=str(data["id"]), state=state,
+            progress=float(data.get("progress") or 0) / 100.0,
+            poll_after=hint if hint is not None else DEFAULT_POLL_INTERVAL,
+            expires_at=data.get("expires_at"), created_at=data.get("created_at"),
+            error=moderation_message(err.get("code"), err.get("message", "")) if err else None,
+            error_code=err.get("code") if err else None,
+            handles={"prompt": data.get("prompt")},
+        )
+
+    # -- protocol ---------------------------------------------------------------------
+    async def create(self, spec: JobSpec) -> RemoteStatus:
+        p = spec.params
+        if spec.kind == "remix":
+            if not spec.parent_remote_id:
+                raise ProviderConfigError("openai: a remix needs the parent take's remote id")
+            response = await self._send(
+                "POST", f"/videos/{spec.parent_remote_id}/remix", retry=False,
+                json={"prompt": p["prompt"]})
+            return self._status(response.json(), response)
+        data = {
+            "prompt": p["prompt"],
+            "model": p["model"],
+            "seconds": str(int(round(float(p["duration"])))),
+            "size": p["size"],
+        }
+        files: dict[str, Any] = {}
+        if p.get("references"):
+            ref = spec.root / p["references"][0]
+            if ref.is_file():
+                files["input_reference"] = await asyncio.to_thread(reference_bytes, ref, p["size"])
+            else:
+                log.warning("reference %s missing; sending without it", ref)
+        # multipart/form-data always (the SDK's encoding), built here so that a create
+        # without a reference image is multipart too
+        response = await self._send(
+            "POST", "/videos", retry=False, content=_multipart(data, files),
+            headers={"Content-Type": f"multipart/form-data; boundary={_BOUNDARY}"})
+        return self._status(response.json(), response)
+
+    async def retrieve(self, remote_id: str, handles: dict[str, Any]) -> RemoteStatus:
+        response = await self._send("GET", f"/videos/{remote_id}")
+        return self._status(response.json(), response)
+
+    async def list_page(self, after: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": LIST_PAGE, "order": "desc"}
+        if after:
+            params["after"] = after
+        response = await self._send("GET", "/videos", params=params)
+        return response.json()  # type: ignore[no-any-return]
+
+    async def find_submitted(self, spec: JobSpec, since: float,
+                             exclude: set[str]) -> RemoteStatus | None:
+        """The oldest unclaimed video with this prompt (and model) created after ``since``."""
+        after = None
+        matches: list[dict[str, Any]] = []
+        for _ in range(MAX_LIST_PAGES):
+            page = await self.list_page(after)
+            items = page.get("data") or []
+            stop = False
+            for item in items:
+                created = item.get("created_at") or 0
+                if created < since:
+                    stop = True
+                    break
+                if item.get("id") in exclude:
+                    continue
+                if item.get("prompt") == spec.params["prompt"] and (
+                        not item.get("model") or item.get("model") == spec.params["model"]):
+                    matches.append(item)
+            if stop or not page.get("has_more") or not items:
+                break
+            after = page.get("last_id") or items[-1].get("id")
+        if not matches:
+            return None
+        best = min(matches, key=lambda m: (m.get("created_at") or 0, str(m.get("id"))))
+        return self._status(best)
+
+    async def download(self, spec: JobSpec, status: RemoteStatus, video: Path,
+                       thumbnail: Path, progress: Progress, cancelled: Cancelled) -> bool:
+        await self._download_variant(status.remote_id, "video", video, progress)
+        try:
+            tmp = thumbnail.with_suffix(".webp.part")
+            await self._download_variant(status.remote_id, "thumbnail", tmp, lambda _f: None)
+            await asyncio.to_thread(_to_jpeg, tmp, thumbnail)
+            return True
+        except (DownloadError, OSError, NotFoundError, ValueError) as exc:
+            log.info("openai thumbnail for %s not used: %s", status.remote_id, exc)
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    async def _download_variant(self, remote_id: str, variant: str, dest: Path,
+                                progress: Progress) -> None:
+        for attempt in range(3):
+            try:
+                await self._download_once(remote_id, variant, dest, progress)
+                return
+            except DownloadError as exc:
+                if exc.expired or attempt == 2:
+                    raise
+                log.info("openai download of %s cut short; again", remote_id)
+                await self._sleep(http.backoff_delay(attempt))
+
+    async def _download_once(self, remote_id: str, variant: str, dest: Path,
+                             progress: Progress) -> None:
+        try:
+            response = await self._send("GET", f"/videos/{remote_id}/content",
+                                        params={"variant": variant}, stream=True)
+        except NotFoundError as exc:
+            raise DownloadError(
+                f"openai: the {variant} of {remote_id} is gone (expired or deleted): {exc}. "
+                "Queue the shot again.", expired=True) from None
+        total = int(response.headers.get("content-length") or 0)
+        got = 0
+        try:
+            with dest.open("wb") as fh:
+                async for chunk in response.aiter_bytes(CHUNK):
+                    fh.write(chunk)
+                    got += len(chunk)
+                    if total:
+                        progress(min(got / total, 1.0))
+        except (httpx.HTTPError, OSError) as exc:
+            raise DownloadError(f"openai: download of {remote_id} failed after {got} bytes "
+                                f"({type(exc).__name__})") from None
+        finally:
+            await response.aclose()
+        if total and got != total:
+            raise DownloadError(f"openai: download of {remote_id} was short "
+                                f"({got} of {total} bytes)")
+        if got == 0:
+            raise DownloadError(f"openai: download of {remote_id} was empty")
+
+    async def cancel(self, remote_id: str, handles: dict[str, Any]) -> None:
+        try:
+            await self._send("DELETE", f"/videos/{remote_id}")
+        except NotFoundError:
+            pass
+
+
+_BOUNDARY = "briefstudio0b5f1c6e9a7d4c2e8f3a"
+
+
+def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> bytes:
+    out = bytearray()
+    for name, value in fields.items():
+        out += (f"--{_BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+                f"{value}\r\n").encode()
+    for name, (filename, data, mime) in files.items():
+        out += (f"--{_BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; "
+                f"filename=\"{filename}\"\r\nContent-Type: {mime}\r\n\r\n").encode()
+        out += data + b"\r\n"
+    out += f"--{_BOUNDARY}--\r\n".encode()
+    return bytes(out)
+
+
+def _to_jpeg(src: Path, dest: Path) -> None:
+    from PIL import Image
+
+    with Image.open(src) as img:
+        img.convert("RGB").save(dest, format="JPEG", quality=88)

@@ -1,0 +1,658 @@
+"""The queue engine: drives jobs through their states, crash-safe.
+
+Runs an asyncio loop (in the CLI worker's main thread, or a worker thread for the window:
+:class:`EngineThread`) with one ``httpx.AsyncClient``. Each active job gets one task that
+walks it forward one committed transition at a time, so a kill -9 at any moment leaves a
+state to resume from:
+
+* ``queued``: consent and budget are checked again, then ``submitting`` is committed
+  *before* the create is sent; the remote id is committed the moment it returns.
+* ``submitting`` (reply lost, or found so after a restart): never sent again blindly. The
+  provider's list endpoint is searched for the job (same prompt and model, created after
+  ``submitted_at - RECONCILE_SLACK``, not already claimed); found → ``running``; not found
+  after a grace period → ``queued`` again. With no list endpoint the job waits for the
+  user (``needs_decision``: `studio queue decide`).
+* ``running``: polled, honouring the provider's hint (``openai-poll-after-ms``).
+* ``downloading``: the take goes to ``media/.incoming/<job>.mp4.part``, is verified (length,
+  type, decodes), renamed, and ingested by :func:`studio.results.ingest`; then the job is
+  marked ``succeeded`` with the result id. If the worker dies between ingest and that
+  commit, the restart finds the result by its job id instead of ingesting twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from studio.errors import ProviderError, StudioError
+from studio.events import JOB_CHANGED, QUEUE_IDLE, EventBus
+from studio.providers import base as P
+from studio.providers.http import backoff_delay
+from studio.providers.registry import create_provider, provider_table
+from studio.queue import jobs as J
+from studio.queue.enqueue import check_consent
+from studio.queue.lock import WorkerLock
+from studio.settings import Settings, load_settings
+from studio.store import Store
+
+log = logging.getLogger(__name__)
+
+TICK = 0.25                  # scheduler wake-up when nothing happens (seconds)
+RECONCILE_TRIES = 3          # list searches before a lost create counts as never made
+RECONCILE_DELAY = 2.0        # seconds between those searches
+MAX_SUBMIT_ATTEMPTS = 8      # 429 / unreachable before the job fails
+MAX_DOWNLOAD_ATTEMPTS = 4
+MIN_POLL, MAX_POLL = 0.2, 60.0
+INCOMING = "media/.incoming"
+
+
+class _Stop(Exception):
+    """The job left the state this task was driving (cancelled elsewhere, or done)."""
+
+
+class QueueEngine:
+    def __init__(self, root: Path, bus: EventBus | None = None, *,
+                 settings: Settings | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 reconcile_delay: float = RECONCILE_DELAY,
+                 sleep_scale: float = 1.0) -> None:
+        self.root = Path(root)
+        self.bus = bus or EventBus()
+        self.store = Store.for_project(self.root)
+        self.settings = settings
+        self._transport = transport
+        self.reconcile_delay = reconcile_delay
+        self.sleep_scale = sleep_scale    # tests shrink provider-requested waits
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._task_provider: dict[str, str] = {}
+        self._providers: dict[str, P.VideoProvider] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopping = False
+        self._conn: Any = None
+        self.lock = WorkerLock(self.root)
+        self.busy_jobs = 0
+
+    # -- thread-safe controls --------------------------------------------------------
+    def wake(self) -> None:
+        """New jobs were queued (or cancelled): look now."""
+        loop, ev = self._loop, self._wake
+        if loop is not None and ev is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(ev.set)
+
+    def request_stop(self) -> None:
+        self._stopping = True
+        loop, ev = self._loop, self._stop
+        if loop is not None and ev is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(ev.set)
+
+    # -- main loop ---------------------------------------------------------------------
+    async def run(self, *, until_idle: bool = False) -> None:
+        """Work until stopped (or, with ``until_idle``, until nothing is left to do)."""
+        self.lock.acquire()
+        try:
+            await self._run(until_idle)
+        finally:
+            self.lock.release()
+
+    async def _run(self, until_idle: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake, self._stop = asyncio.Event(), asyncio.Event()
+        if self._stopping:
+            self._stop.set()
+        self._conn = self.store.connect()
+        if self.settings is None:
+            try:
+                self.settings = load_settings()
+            except StudioError as exc:
+                log.warning("settings unreadable, using defaults: %s", exc)
+                self.settings = Settings()
+        table = provider_table(self.settings)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        timeout = httpx.Timeout(60.0, connect=10.0)
+        was_idle = False
+        try:
+            async with httpx.AsyncClient(transport=self._transport, limits=limits,
+                                         timeout=timeout, follow_redirects=True) as client:
+                self._client = client
+                while not self._stop.is_set():
+                    pending = self._schedule(table)
+                    idle = not self._tasks and not pending
+                    if idle and not was_idle:
+                        self.bus.publish(QUEUE_IDLE)
+                    was_idle = idle
+                    if idle and until_idle:
+                        break
+                    self._wake.clear()
+                    waiters = [asyncio.ensure_future(self._wake.wait()),
+                               asyncio.ensure_future(self._stop.wait())]
+                    await asyncio.wait(waiters, timeout=TICK,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                    for w in waiters:
+                        w.cancel()
+                await self._shutdown_tasks()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    async def _shutdown_tasks(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    def _schedule(self, table: dict[str, P.ProviderCaps]) -> bool:
+        """Start tasks for jobs that can move; True if some job is waiting for later."""
+        now = time.time()
+        pending = False
+        running: dict[str, int] = {}
+        for job_id, prov in self._task_provider.items():
+            if job_id in self._tasks:
+                running[prov] = running.get(prov, 0) + 1
+        for job in J.list_jobs(self._conn, J.ACTIVE):
+            if job.id in self._tasks or job.needs_decision:
+                continue
+            caps = table.get(job.provider)
+            if caps is None:
+                J.transition(self.store, self._conn, job.id, J.ACTIVE, J.FAILED,
+                             f"unknown provider {job.provider}",
+                             error=f"provider {job.provider!r} is not known to this Brief Studio")
+                self._publish(job.id)
+                continue
+            if job.status == J.QUEUED:
+                if job.next_poll_at and job.next_poll_at > now:
+                    pending = True
+                    continue
+                if running.get(job.provider, 0) >= caps.concurrency:
+                    pending = True
+                    continue
+            running[job.provider] = running.get(job.provider, 0) + 1
+            task = asyncio.ensure_future(self._drive(job.id))
+            self._tasks[job.id] = task
+            self._task_provider[job.id] = job.provider
+            task.add_done_callback(lambda _t, jid=job.id: self._task_done(jid))
+        self.busy_jobs = len(self._tasks)
+        return pending
+
+    def _task_done(self, job_id: str) -> None:
+        task = self._tasks.pop(job_id, None)
+        self._task_provider.pop(job_id, None)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.error("job %s driver crashed: %r", job_id, task.exception())
+        if self._wake is not None:
+            self._wake.set()
+
+    # -- helpers -----------------------------------------------------------------------
+    def _publish(self, job_id: str) -> None:
+        try:
+            job = J.get_job(self._conn, job_id)
+        except StudioError:
+            return
+        self.bus.publish(JOB_CHANGED, job_id=job.id, shot_id=job.shot_id, status=job.status,
+                         progress=job.progress, error=job.error, result_id=job.result_id)
+
+    def _move(self, job: J.Job, to: str, detail: str = "", **fields: Any) -> None:  # noqa: ANN401
+        if not J.transition(self.store, self._conn, job.id, (job.status,), to, detail, **fields):
+            raise _Stop
+        log.info("job %s %s -> %s %s", job.id, job.status, to, detail)
+        self._publish(job.id)
+
+    def _fail(self, job: J.Job, message: str) -> None:
+        self._move(job, J.FAILED, message, error=message)
+
+    def _provider(self, provider_id: str) -> P.VideoProvider:
+        prov = self._providers.get(provider_id)
+        if prov is None:
+            prov = create_provider(provider_id, self._client, self.settings)
+            self._providers[provider_id] = prov
+        return prov
+
+    def _spec(self, job: J.Job) -> P.JobSpec:
+        parent_remote = None
+        if job.parent_result_id:
+            row = self._conn.execute("SELECT remote_id FROM results WHERE id = ?",
+                                     (job.parent_result_id,)).fetchone()
+            parent_remote = row[0] if row else None
+        return P.JobSpec(job_id=job.id, root=self.root, provider=job.provider,
+                         model=job.model or "", params=job.params,
+                         request=dict(job.request.get("request") or {}), kind=job.kind,
+                         parent_remote_id=parent_remote)
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds * self.sleep_scale))
+
+    def _current(self, job_id: str) -> J.Job:
+        return J.get_job(self._conn, job_id)
+
+    # -- the state machine -------------------------------------------------------------
+    async def _drive(self, job_id: str) -> None:
+        try:
+            while not self._stopping:
+                job = self._current(job_id)
+                if job.needs_decision:
+                    return
+                if job.status == J.QUEUED:
+                    if not await self._submit(job):
+                        return
+                elif job.status == J.SUBMITTING:
+                    if not await self._reconcile(job):
+                        return
+                elif job.status == J.RUNNING:
+                    await self._poll(job)
+                elif job.status == J.DOWNLOADING:
+                    if not await self._download(job):
+                        return
+                else:
+                    return
+        except _Stop:
+            await self._after_stop(job_id)
+
+    async def _after_stop(self, job_id: str) -> None:
+        """The job changed under us; if it was cancelled with a remote id, cancel remotely."""
+        try:
+            job = self._current(job_id)
+        except StudioError:
+            return
+        if job.status == J.CANCELLED and job.remote_id and not job.remote.get("remote_cancelled"):
+            await self.cancel_remote(job)
+
+    async def cancel_remote(self, job: J.Job) -> None:
+        caps = provider_table(self.settings).get(job.provider)
+        if caps is None or not caps.cancel or caps.local or not job.remote_id:
+            return
+        try:
+            await self._provider(job.provider).cancel(job.remote_id, job.remote)
+        except ProviderError as exc:
+            log.info("remote cancel of %s failed: %s", job.remote_id, exc)
+            return
+        remote = dict(job.remote, remote_cancelled=True)
+        J.note(self.store, self._conn, job.id, f"cancelled on {job.provider}", remote_json=_dumps(remote))
+
+    def _load_shot(self, job: J.Job) -> tuple[Any, Any] | None:
+        from studio.project import load_project
+
+        doc = load_project(self.root)
+        try:
+            return doc.project, doc.project.shot(job.shot_id)
+        except KeyError:
+            return None
+
+    async def _submit(self, job: J.Job) -> bool:
+        reason = await asyncio.to_thread(self._gate_threadsafe, job)
+        job = self._current(job.id)
+        if job.status != J.QUEUED:
+            return True
+        if reason:
+            status = J.FAILED if reason.startswith(("shot ", "the brief")) else J.BLOCKED
+            self._move(job, status, reason, error=reason)
+            return False
+        now = time.time()
+        self._move(job, J.SUBMITTING, "sending", submitted_at=now, attempts=job.attempts + 1,
+                   error=None)
+        job = self._current(job.id)
+        spec = self._spec(job)
+        try:
+            status = await self._provider(job.provider).create(spec)
+        except (P.SubmitUncertain, P.InternalServerError, P.ConflictError) as exc:
+            J.note(self.store, self._conn, job.id, f"reply lost, reconciling: {exc}",
+                   error=f"checking with {job.provider} whether the job was made ({exc})")
+            self._publish(job.id)
+            return True
+        except P.APIStatusError as exc:
+            if exc.status == 408:
+                J.note(self.store, self._conn, job.id, f"reply lost, reconciling: {exc}")
+                return True
+            if isinstance(exc, P.RateLimitError):
+                return self._requeue_later(job, exc, exc.retry_after)
+            self._fail(job, str(exc))
+            return False
+        except P.APIConnectionError as exc:
+            if exc.sent:
+                J.note(self.store, self._conn, job.id, f"reply lost, reconciling: {exc}")
+                return True
+            return self._requeue_later(job, exc, None)
+        except ProviderError as exc:
+            self._fail(job, str(exc))
+            return False
+        self._move(job, J.RUNNING, f"accepted as {status.remote_id}", remote_id=status.remote_id,
+                   remote_json=_dumps(status.handles), progress=status.progress,
+                   next_poll_at=time.time() + (status.poll_after or 0), error=None,
+                   expires_at=status.expires_at)
+        return True
+
+    def _gate_threadsafe(self, job: J.Job) -> str | None:
+        # runs in a thread: its own connection for the budget query
+        conn = self.store.connect()
+        try:
+            return _Gate(self, conn).check(job)
+        finally:
+            conn.close()
+
+    def _is_local(self, job: J.Job) -> bool:
+        caps = provider_table(self.settings).get(job.provider)
+        return bool(caps and caps.local)
+
+    def _requeue_later(self, job: J.Job, exc: Exception, hint: float | None) -> bool:
+        job = self._current(job.id)
+        if job.attempts >= MAX_SUBMIT_ATTEMPTS:
+            self._fail(job, f"gave up after {job.attempts} attempts: {exc}")
+            return False
+        delay = hint if hint is not None else backoff_delay(job.attempts - 1)
+        self._move(job, J.QUEUED, f"not accepted ({exc}); again in {delay:.1f}s",
+                   next_poll_at=time.time() + delay * self.sleep_scale, error=str(exc))
+        return False
+
+    async def _reconcile(self, job: J.Job) -> bool:
+        caps = provider_table(self.settings).get(job.provider)
+        assert caps is not None
+        if caps.local:
+            self._move(job, J.QUEUED, "interrupted before it started; starting again",
+                       next_poll_at=None)
+            return True
+        if not caps.list_endpoint:
+            J.note(self.store, self._conn, job.id,
+                   "the create may have reached the provider, which cannot list jobs",
+                   needs_decision=1,
+                   error=(f"{job.provider} may or may not have started this job (the reply was "
+                          "lost) and cannot be asked. Decide: `studio queue decide PROJECT JOB "
+                          "--resend` (risks paying twice) or `--abandon`"))
+            self._publish(job.id)
+            return False
+        spec = self._spec(job)
+        since = (job.submitted_at or job.created_at) - P.RECONCILE_SLACK
+        provider = self._provider(job.provider)
+        tries = 0
+        while tries < RECONCILE_TRIES:
+            try:
+                exclude = J.known_remote_ids(self._conn, job.provider)
+                found = await provider.find_submitted(spec, since, exclude)
+            except (P.AuthenticationError, P.PermissionDeniedError) as exc:
+                self._fail(job, f"could not check whether the job was made: {exc}")
+                return False
+            except ProviderError as exc:
+                log.info("reconcile of %s: list failed (%s); will ask again", job.id, exc)
+                await self._sleep(max(self.reconcile_delay, 1.0))
+                continue  # never resend while the provider cannot be asked
+            if found is not None:
+                self._move(job, J.RUNNING, f"found on {job.provider} as {found.remote_id}",
+                           remote_id=found.remote_id, remote_json=_dumps(found.handles),
+                           progress=found.progress, error=None, expires_at=found.expires_at)
+                return True
+            tries += 1
+            if tries < RECONCILE_TRIES:
+                await asyncio.sleep(self.reconcile_delay)
+            if self._current(job.id).status != J.SUBMITTING:
+                raise _Stop
+        self._move(job, J.QUEUED, f"not found on {job.provider}: the create never arrived; "
+                   "sending again", next_poll_at=None)
+        return True
+
+    async def _poll(self, job: J.Job) -> None:
+        provider = self._provider(job.provider)
+        failures = 0
+        while True:
+            current = self._current(job.id)
+            if current.status != J.RUNNING:
+                if current.status == J.CANCELLED:
+                    raise _Stop
+                return
+            wait = (current.next_poll_at or 0) - time.time()
+            if wait > 0:
+                await asyncio.sleep(min(wait, MAX_POLL))
+                continue
+            assert current.remote_id
+            try:
+                status = await provider.retrieve(current.remote_id, current.remote)
+            except P.NotFoundError:
+                self._fail(current, f"{job.provider} no longer knows job {current.remote_id} "
+                           "(deleted or expired). Queue the shot again.")
+                raise _Stop from None
+            except (P.AuthenticationError, P.PermissionDeniedError, P.ProviderConfigError) as exc:
+                self._fail(current, str(exc))
+                raise _Stop from None
+            except ProviderError as exc:
+                failures += 1
+                delay = backoff_delay(min(failures, 5))
+                J.note(self.store, self._conn, job.id, "", error=f"retrying: {exc}",
+                       next_poll_at=time.time() + delay)
+                continue
+            failures = 0
+            if status.state == P.COMPLETED:
+                self._move(current, J.DOWNLOADING, "generated", progress=1.0,
+                           expires_at=status.expires_at, error=None)
+                return
+            if status.state == P.FAILED:
+                self._fail(current, status.error or f"{job.provider} reported the job failed")
+                raise _Stop
+            poll = min(max(status.poll_after or P.DEFAULT_POLL_INTERVAL, MIN_POLL), MAX_POLL)
+            changed = abs(status.progress - current.progress) > 1e-6
+            J.set_progress(self._conn, job.id, status.progress)
+            self._conn.execute("UPDATE jobs SET next_poll_at = ?, error = NULL WHERE id = ?",
+                               (time.time() + poll * self.sleep_scale, job.id))
+            if changed:
+                self._publish(job.id)
+
+    async def _download(self, job: J.Job) -> bool:
+        existing = J.result_for_job(self._conn, job.id)
+        if existing:
+            self._move(job, J.SUCCEEDED, f"result {existing} (found after a restart)",
+                       result_id=existing, progress=1.0, error=None)
+            return False
+        if job.expires_at and job.expires_at < time.time():
+            self._fail(job, f"the take expired on {job.provider} before it could be downloaded; "
+                       "queue the shot again")
+            return False
+        local = self._is_local(job)
+        if local:
+            reason = await asyncio.to_thread(self._gate_threadsafe, job)
+            if reason:
+                self._move(job, J.BLOCKED, reason, error=reason)
+                return False
+        incoming = self.root / INCOMING
+        incoming.mkdir(parents=True, exist_ok=True)
+        part = incoming / f"{job.id}.mp4.part"
+        final = incoming / f"{job.id}.mp4"
+        thumb = incoming / f"{job.id}.jpg"
+        spec = self._spec(job)
+        status = P.RemoteStatus(remote_id=job.remote_id or "", state=P.COMPLETED,
+                                handles=job.remote)
+        provider = self._provider(job.provider)
+        cancel_check = _CancelCheck(self.store, job.id, lambda: self._stopping)
+        loop = asyncio.get_running_loop()
+        last = [0.0]
+
+        def progress(fraction: float) -> None:
+            now = time.monotonic()
+            if now - last[0] < 0.25 and fraction < 1.0:
+                return
+            last[0] = now
+            loop.call_soon_threadsafe(self._download_progress, job.id, fraction)
+
+        for attempt in range(MAX_DOWNLOAD_ATTEMPTS):
+            try:
+                has_thumb = await provider.download(spec, status, part, thumb, progress,
+                                                    cancel_check)
+                if cancel_check():
+                    part.unlink(missing_ok=True)
+                    raise _Stop
+                await asyncio.to_thread(_verify, part)
+                os.replace(part, final)
+                break
+            except P.DownloadError as exc:
+                part.unlink(missing_ok=True)
+                if exc.expired or attempt == MAX_DOWNLOAD_ATTEMPTS - 1:
+                    self._fail(job, str(exc))
+                    return False
+                J.note(self.store, self._conn, job.id, f"download again: {exc}")
+                await self._sleep(backoff_delay(attempt))
+            except (P.AuthenticationError, P.PermissionDeniedError, P.ProviderConfigError) as exc:
+                part.unlink(missing_ok=True)
+                self._fail(job, str(exc))
+                return False
+            except ProviderError as exc:
+                part.unlink(missing_ok=True)
+                if attempt == MAX_DOWNLOAD_ATTEMPTS - 1:
+                    self._fail(job, f"download failed: {exc}")
+                    return False
+                await self._sleep(backoff_delay(attempt))
+            except _MediaProblem as exc:
+                part.unlink(missing_ok=True)
+                if local or attempt == MAX_DOWNLOAD_ATTEMPTS - 1:
+                    self._fail(job, f"the downloaded file is not a usable video: {exc}")
+                    return False
+                J.note(self.store, self._conn, job.id, f"download again: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a renderer bug fails the job, not the worker
+                part.unlink(missing_ok=True)
+                if self._stopping:
+                    raise _Stop from None
+                if cancel_check():
+                    raise _Stop from None
+                log.exception("job %s: download/render failed", job.id)
+                self._fail(job, f"{job.provider} could not produce the take: {exc}")
+                return False
+        result_id = await asyncio.to_thread(self._ingest, job, final,
+                                            thumb if has_thumb else None)
+        self._move(job, J.SUCCEEDED, f"result {result_id}", result_id=result_id, progress=1.0,
+                   error=None)
+        thumb.unlink(missing_ok=True)
+        return False
+
+    def _download_progress(self, job_id: str, fraction: float) -> None:
+        if self._conn is None:
+            return
+        J.set_progress(self._conn, job_id, fraction)
+        self._publish(job_id)
+
+    def _ingest(self, job: J.Job, video: Path, thumbnail: Path | None) -> str:
+        from studio.results import ingest
+
+        conn = self.store.connect()
+        try:
+            existing = J.result_for_job(conn, job.id)
+        finally:
+            conn.close()
+        if existing:
+            return existing
+        params = dict(job.params)
+        params.pop("prompt", None)
+        return ingest(self.root, video, shot_id=job.shot_id, job_id=job.id,
+                      provider=job.provider, model=job.model, prompt=job.prompt, params=params,
+                      remote_id=job.remote_id, cost=job.cost_estimate, cameos=job.cameos,
+                      parent_id=job.parent_result_id, thumbnail_src=thumbnail, move=True,
+                      bus=self.bus)
+
+
+class _Gate:
+    """Runs QueueEngine._gate with a thread's own connection."""
+
+    def __init__(self, engine: QueueEngine, conn: Any) -> None:  # noqa: ANN401
+        self.engine = engine
+        self.conn = conn
+
+    def check(self, job: J.Job) -> str | None:
+        e = self.engine
+        try:
+            loaded = e._load_shot(job)
+        except StudioError as exc:
+            return f"the brief could not be read: {exc}"
+        if loaded is None:
+            return f"shot {job.shot_id} is no longer in the brief"
+        project, shot = loaded
+        reasons = check_consent(e.root, project, shot, remix=job.kind == "remix")
+        if reasons:
+            return "consent: " + "; ".join(reasons)
+        if project.budget_usd is not None:
+            spent = J.committed_spend(self.conn, exclude=job.id)
+            if spent + job.cost_estimate > project.budget_usd + 1e-9:
+                return (f"budget: this job (${job.cost_estimate:.2f}) would bring the project "
+                        f"to ${spent + job.cost_estimate:.2f}, over its "
+                        f"${project.budget_usd:.2f} cap")
+        return None
+
+
+class _CancelCheck:
+    """``cancelled()`` for long renders/downloads: the job left its state, or the worker stops.
+
+    Reads the database at most every half second (called per frame).
+    """
+
+    def __init__(self, store: Store, job_id: str, stopping: Callable[[], bool]) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.stopping = stopping
+        self._last = 0.0
+        self._value = False
+
+    def __call__(self) -> bool:
+        if self._value or self.stopping():
+            return True
+        now = time.monotonic()
+        if now - self._last >= 0.5:
+            self._last = now
+            conn = self.store.connect()
+            try:
+                row = conn.execute("SELECT status FROM jobs WHERE id = ?", (self.job_id,)).fetchone()
+            finally:
+                conn.close()
+            self._value = row is None or row[0] != J.DOWNLOADING
+        return self._value
+
+
+class _MediaProblem(Exception):
+    pass
+
+
+def _verify(path: Path) -> None:
+    from studio.media import MediaError, verify_video
+
+    try:
+        verify_video(path)
+    except MediaError as exc:
+        raise _MediaProblem(str(exc)) from None
+
+
+def _dumps(value: Any) -> str:  # noqa: ANN401
+    import json
+
+    return json.dumps(value or {}, sort_keys=True)
+
+
+class EngineThread:
+    """Runs a :class:`QueueEngine` in its own thread and asyncio loop (for the window)."""
+
+    def __init__(self, engine: QueueEngine) -> None:
+        self.engine = engine
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="queue-engine", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self.engine.run())
+        except BaseException as exc:  # noqa: BLE001 - reported to the owner
+            self.error = exc
+            log.warning("queue engine stopped: %s", exc)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.engine.request_stop()
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
