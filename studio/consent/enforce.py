@@ -76,7 +76,7 @@ def scope_problems(state: CameoState, project: Project, speaking: bool, remix: b
     if not cameo.covers_project(project.id):
         out.append(f"consent does not cover project {project.id!r} "
                    f"(granted: {', '.join(cameo.grants.projects)})")
-    missing_usage = [u.value for u in project.usage if u not in cameo.grants.usages]
+    missing_usage = [str(u) for u in project.usage if str(u) not in set(map(str, cameo.grants.usages))]
     if missing_usage:
         out.append(f"consent does not cover usage {', '.join(missing_usage)} "
                    f"(granted: {', '.join(u.value for u in cameo.grants.usages)})")
@@ -232,7 +232,7 @@ def save_cameo(root: Path, cameo: Cameo, actor: str, *, note: str = "",
     """
     root = Path(root)
     _check_id(cameo.id)
-    cameo = Cameo.model_validate(cameo.model_dump())  # re-validate everything
+    cameo = Cameo.model_validate(cameo.model_dump(mode="json", warnings=False))  # re-validate
     old_entry = load_entry(root, cameo.id)
     old = old_entry.cameo
     if _ledger_revoked(root, cameo.id) or (old is not None and old.status == "revoked"):
@@ -373,9 +373,10 @@ def revoke(root: Path, cameo_id: str, reason: str, actor: str,
     at = datetime.now(UTC).replace(microsecond=0)
     new_cameo: Cameo | None = None
     if entry.cameo is not None and entry.cameo.status != "revoked":
-        new_cameo = entry.cameo.model_copy(deep=True)
-        new_cameo.revocation = Revocation(at=at, reason=reason, by=actor)
-        new_cameo.status = "revoked"
+        new_cameo = Cameo.model_validate({
+            **entry.cameo.model_dump(), "status": "revoked",
+            "revocation": Revocation(at=at, reason=reason, by=actor),
+        })
     elif entry.cameo is None:
         report.file_problem = entry.error
     chain = ledger_report(root)
