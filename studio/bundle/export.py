@@ -311,7 +311,12 @@ def consent_summary(plan: ExportPlan) -> Any:  # noqa: ANN401
         summarise = None
     include_private = plan.options.include_consent_evidence
     if summarise is not None:
-        return summarise(plan.doc.root, plan.doc.project, include_private=include_private)
+        return {
+            "project": {"id": plan.doc.project.id, "name": plan.doc.project.name},
+            "private_details_included": include_private,
+            "cameos": summarise(plan.doc.root, plan.doc.project,
+                                include_private=include_private),
+        }
     log.warning("studio.consent.consent_summary is not available; writing a minimal summary")
     cameos = []
     for path in plan.cameo_files:
@@ -345,22 +350,19 @@ def provenance(plan: ExportPlan) -> dict[str, Any]:
 
 
 def xmp_for(take: TakeInfo) -> bytes:
-    """A minimal XMP sidecar (used only when the take has none on disk)."""
-    from xml.sax.saxutils import escape
+    """The results library's XMP sidecar for a take that has none on disk."""
+    from studio.results.xmp import XmpRecord, render_xmp
 
-    subjects = "".join(f"<rdf:li>{escape(tag)}</rdf:li>" for tag in take.tags)
-    desc = escape(take.notes or take.prompt[:500])
-    return (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-        f'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="{take.rating}">'
-        f"<dc:subject><rdf:Bag>{subjects}</rdf:Bag></dc:subject>"
-        f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{desc}</rdf:li></rdf:Alt>'
-        "</dc:description></rdf:Description></rdf:RDF></x:xmpmeta>\n"
-        '<?xpacket end="w"?>\n'
-    ).encode("utf-8")
+    rec = XmpRecord(
+        result_id=take.id, job_id=take.job_id, shot_id=take.shot_id, provider=take.provider,
+        model=take.model, remote_id=take.remote_id, parent_id=take.parent_id,
+        prompt=take.prompt, tags=list(take.tags), rating=take.rating,
+        review_status=take.review_status, reviewer=take.reviewer,
+        review_note=take.review_note, notes=take.notes, cameos=list(take.cameos),
+        consent_flag=take.consent_flag, cost=take.cost, imported=take.imported,
+        created_at=take.created_at or None, sha256=take.sha256,
+    )
+    return render_xmp(rec).encode("utf-8")
 
 
 def readme_text(plan: ExportPlan, created: str) -> str:

@@ -136,7 +136,7 @@ def import_bundle(bundle: Path, dest: Path) -> ImportResult:
             except StudioError as exc:
                 raise BundleError(
                     f"{bundle}: refused: its project.yaml does not open:\n"
-                    + str(exc).replace(str(tmp), "project.yaml".join([""] * 1) or "")
+                    + str(exc).replace(str(tmp) + os.sep, f"{bundle.name}/")
                 ) from None
             takes = _register_takes(tmp, manifest)
             log.info("imported %s takes of %s", len(takes), doc.project.id)
@@ -177,65 +177,42 @@ def _provenance(tmp: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _typed(item: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:  # noqa: ANN401
-    value = item.get(key)
-    if isinstance(value, bool) and kind is not bool:
-        return None
-    return value if isinstance(value, kind) else None
-
-
 def _register_takes(tmp: Path, manifest: Manifest) -> list[str]:
-    """Rows in studio.db for the imported takes (imported = 1), from provenance.json."""
+    """Index the imported takes with the results library (rebuild from media/ and the XMP
+    sidecars), mark them imported and fill in what the sidecars do not carry."""
+    from studio.results import rebuild
+
+    report = rebuild(tmp)
+    restored = set(report.restored)
+    wanted = {target_for(e).split("/")[1] for e in manifest.entries
+              if e.role == "take" and target_for(e).startswith("media/")}
+    if wanted - restored:
+        problems = [p.replace(str(tmp) + os.sep, "") for p in report.problems]
+        raise BundleError(
+            f"refused: take(s) {', '.join(sorted(wanted - restored))} do not open as video"
+            + ("".join(f"\n  {p}" for p in problems))
+        )
+    for problem in report.problems:
+        log.warning("import: %s", problem.replace(str(tmp) + os.sep, ""))
     prov = _provenance(tmp)
-    rows = []
-    for entry in manifest.entries:
-        if entry.role != "take":
-            continue
-        target = target_for(entry)
-        if not target.startswith("media/"):
-            continue
-        take_id = target.split("/")[1]
-        item = prov.get(take_id, {})
-        thumb = next((p for p in (tmp / "media" / take_id).glob("thumb.*")), None)
-        rows.append((
-            take_id, _typed(item, "job_id", str), _typed(item, "shot", str)
-            or entry.path.split("/")[1], target,
-            f"media/{take_id}/{thumb.name}" if thumb else None, entry.sha256, entry.size,
-            _typed(item, "duration", (int, float)), _typed(item, "width", int),
-            _typed(item, "height", int), _typed(item, "fps", (int, float)),
-            _typed(item, "codec", str), 1 if item.get("has_audio") is True else 0,
-            _typed(item, "provider", str), _typed(item, "model", str),
-            _typed(item, "prompt", str) or "",
-            json.dumps(item.get("params") if isinstance(item.get("params"), dict) else {}),
-            _typed(item, "remote_id", str), _typed(item, "cost", (int, float)), time.time(),
-            _typed(item, "parent_id", str),
-            json.dumps(item["c2pa"]) if item.get("c2pa") is not None else None,
-            json.dumps([c for c in item.get("cameos") or [] if isinstance(c, str)]
-                       if isinstance(item.get("cameos"), list) else []),
-            _typed(item, "rating", int) or 0,
-            item.get("review_status") if item.get("review_status") in (
-                "pending", "approved", "rejected", "changes_requested") else "pending",
-            _typed(item, "reviewer", str), _typed(item, "review_note", str),
-            _typed(item, "notes", str) or "",
-            [t for t in item.get("tags") or [] if isinstance(t, str)]
-            if isinstance(item.get("tags"), list) else [],
-        ))
+    ids = []
     store = Store.for_project(tmp)
     with store.session() as conn, store.transaction(conn):
-        for row in rows:
-            *values, tags = row
+        for entry in manifest.entries:
+            target = target_for(entry)
+            if entry.role != "take" or not target.startswith("media/"):
+                continue
+            take_id = target.split("/")[1]
+            item = prov.get(take_id, {})
+            shot = item.get("shot") if isinstance(item.get("shot"), str) else None
+            params = item.get("params") if isinstance(item.get("params"), dict) else None
             conn.execute(
-                "INSERT INTO results (id, job_id, shot_id, path, thumbnail, sha256, size,"
-                " duration, width, height, fps, codec, has_audio, provider, model, prompt,"
-                " params_json, remote_id, cost, created_at, parent_id, c2pa_json, cameos_json,"
-                " rating, review_status, reviewer, review_note, notes, imported)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)",
-                values,
+                "UPDATE results SET imported = 1, shot_id = COALESCE(shot_id, ?),"
+                " params_json = COALESCE(?, params_json) WHERE id = ?",
+                (shot or entry.path.split("/")[1], json.dumps(params) if params else None,
+                 take_id),
             )
-            for tag in dict.fromkeys(tags):
-                conn.execute("INSERT INTO tags (result_id, tag) VALUES (?, ?)", (row[0], tag))
-    with contextlib.suppress(OSError):  # WAL files are not part of a project
-        conn2 = store.connect()
-        conn2.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn2.close()
-    return [row[0] for row in rows]
+            ids.append(take_id)
+    with contextlib.closing(store.connect()) as conn:  # WAL files are not part of a project
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return ids

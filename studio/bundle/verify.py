@@ -69,7 +69,8 @@ class VerifyReport:
                 f"created {self.manifest.created} by Brief Studio {self.manifest.app_version}",
                 f"manifest.json sha256: {self.manifest_sha256}",
             ]
-        return [f"{self.path}: {p}" for p in self.problems]
+        return [f"{self.path}: NOT OK, {len(self.problems)} problem(s):",
+                *(f"  {p}" for p in self.problems)]
 
 
 def _entry_problem(info: zipfile.ZipInfo) -> str | None:

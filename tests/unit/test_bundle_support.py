@@ -15,6 +15,7 @@ import av
 from PIL import Image
 
 from studio.project import load_project, save_project
+from studio.results import write_sidecar
 from studio.store import Store
 
 COLORS = [(200, 80, 30), (30, 60, 120), (220, 180, 120), (90, 90, 90), (40, 140, 80)]
@@ -59,10 +60,6 @@ def add_take(root: Path, shot_id: str, result_id: str, *, review_status: str = "
     color = COLORS[color_index % len(COLORS)]
     make_mp4(take, seconds, fps, color=color)
     make_thumb(media / "thumb.jpg", color)
-    if xmp:
-        (media / "take.xmp").write_text(
-            f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><!-- {result_id} --></x:xmpmeta>\n',
-            encoding="utf-8")
     data = take.read_bytes()
     store = Store.for_project(root)
     with store.session() as conn, store.transaction(conn):
@@ -80,6 +77,8 @@ def add_take(root: Path, shot_id: str, result_id: str, *, review_status: str = "
         )
         for tag in tags or []:
             conn.execute("INSERT INTO tags (result_id, tag) VALUES (?, ?)", (result_id, tag))
+    if xmp:
+        write_sidecar(root, result_id)
     return take
 
 
