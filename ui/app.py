@@ -1,0 +1,156 @@
+"""``studio [PROJECT] [--screenshot PNG] [--page PAGE]``: open the window.
+
+With ``--screenshot`` the window renders offscreen at 1280x800, waits for its first paint
+(and for the project to load), saves a grab and exits 0. Any problem is printed to stderr
+and exits 1; no dialog is ever shown in that mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SCREENSHOT_SIZE = (1280, 800)
+SCREENSHOT_TIMEOUT_MS = 20_000
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ui.mainwindow import PAGE_KEYS
+
+    parser = argparse.ArgumentParser(prog="studio", description="Open Brief Studio.")
+    parser.add_argument("project", nargs="?", help="project folder (or its project.yaml)")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="render the window offscreen, save it as PNG and exit")
+    parser.add_argument("--page", choices=PAGE_KEYS, help="page to show first")
+    parser.add_argument("--theme", choices=("system", "light", "dark"),
+                        help="colour theme (default: the saved choice, else the system's)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    try:
+        from studio.logsetup import configure_logging
+
+        configure_logging(verbose)
+    except Exception:  # noqa: BLE001 - logging must never stop the app starting
+        logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+
+
+def run_app(args: Sequence[str]) -> int:
+    argv = list(args)
+    if "--screenshot" in argv and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    parser = build_parser()
+    opts = parser.parse_args(argv)
+    _configure_logging(opts.verbose)
+    if opts.screenshot:
+        return _screenshot(opts)
+    return _interactive(opts)
+
+
+def _interactive(opts: argparse.Namespace) -> int:
+    from ui.mainwindow import MainWindow, application
+    from ui.settings import Settings
+    from ui.widgets.theme import apply_theme
+
+    app = application()
+    app.setApplicationName("Brief Studio")
+    app.setOrganizationName("brief-studio")
+    app.setDesktopFileName("brief-studio")
+    settings = Settings.load()
+    apply_theme(app, opts.theme or settings.theme)
+    window = MainWindow(settings)
+    window.show()
+    if opts.project:
+        window.open_project(Path(opts.project))
+        if opts.page:
+            window.projectOpened.connect(lambda _ctx: window.show_page(opts.page))
+    return int(app.exec())
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(message.rstrip() + "\n")
+    return 1
+
+
+def _screenshot(opts: argparse.Namespace) -> int:
+    from studio.errors import StudioError
+    from studio.project import load_project
+
+    out = Path(opts.screenshot)
+    if out.suffix.lower() != ".png":
+        return _fail(f"{out}: the screenshot must be a .png file")
+    if not out.parent.is_dir():
+        return _fail(f"{out}: folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        return _fail(f"{out}: folder {out.parent} is not writable")
+    doc = None
+    if opts.project:
+        try:
+            doc = load_project(Path(opts.project))
+        except StudioError as exc:
+            return _fail(str(exc))
+    elif opts.page:
+        return _fail(f"--page {opts.page} needs a PROJECT")
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from ui.mainwindow import MainWindow, application
+    from ui.settings import Settings
+    from ui.tasks import wait_for_tasks
+    from ui.widgets.theme import apply_theme
+
+    app = application()
+    settings = Settings(path=None)  # screenshots neither read nor write user settings
+    apply_theme(app, opts.theme or "light")
+    window = MainWindow(settings, interactive=False, restore_geometry=False)
+    window.resize(*SCREENSHOT_SIZE)
+    try:
+        if doc is not None:
+            window.set_document(doc)
+            if opts.page:
+                window.show_page(opts.page)
+    except Exception as exc:  # noqa: BLE001 - report, never hang or show a dialog
+        log.exception("screenshot setup failed")
+        return _fail(f"could not open the window: {exc}")
+    window.show()
+
+    # Let background work (templates, thumbnails, prompt, consent) finish and paint.
+    loop = QEventLoop()
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(loop.quit)
+    deadline.start(SCREENSHOT_TIMEOUT_MS)
+    settle = QTimer()
+    settle.setInterval(50)
+    rounds = {"n": 0}
+
+    def tick() -> None:
+        app.processEvents()
+        if wait_for_tasks(0) and rounds["n"] > 12:  # ~600 ms: debounce timers have fired
+            loop.quit()
+        rounds["n"] += 1
+
+    settle.timeout.connect(tick)
+    settle.start()
+    loop.exec()
+    settle.stop()
+    wait_for_tasks(5_000)
+    app.processEvents()
+    image = window.grab()
+    if image.width() < 900 or image.height() < 600:
+        return _fail(f"window rendered too small ({image.width()}x{image.height()})")
+    if not image.save(str(out), "PNG"):
+        return _fail(f"{out}: could not write the PNG")
+    window.interactive = False
+    window.close()
+    sys.stdout.write(f"saved {out} ({image.width()}x{image.height()})\n")
+    return 0

@@ -1,0 +1,216 @@
+"""The start screen (no project open): sample project, new from a template, recent, import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.resources import resources_dir
+from studio.templates import list_templates
+from ui.tasks import run_task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TemplateCard:
+    id: str
+    name: str
+    aspect: str
+    shots: int
+    seconds: float
+    summary: str
+
+
+TEMPLATE_BLURBS = {
+    "social-ad": "Vertical hook-to-packshot ad for Reels, TikTok and Shorts.",
+    "product-demo": "A calm, premium reveal of a product and the feature that matters.",
+    "brand-film": "A cinematic human story in scope widescreen; the brand arrives last.",
+    "training-module": "A friendly explainer with a trainer, a demonstration and a recap.",
+}
+
+
+def load_template_cards() -> list[TemplateCard]:
+    """Read resources/templates (off the GUI thread)."""
+    from studio.templates import load_template
+
+    cards = []
+    for info in list_templates():
+        project = load_template(info.id)
+        cards.append(TemplateCard(
+            info.id, info.name, project.style.aspect, len(project.shots),
+            sum(s.duration for s in project.shots),
+            TEMPLATE_BLURBS.get(info.id, project.guardrails.notes or ""),
+        ))
+    return cards
+
+
+class StartScreen(QWidget):
+    openSample = Signal()
+    openProject = Signal(Path)
+    openDialog = Signal()
+    newFromTemplate = Signal(str)  # template id ("" = blank project)
+    importBundle = Signal()
+    loaded = Signal()  # templates are listed (screenshots wait for this)
+
+    def __init__(self, recent: list[str], import_available: bool = True,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("startScreen")
+        self.cards: list[TemplateCard] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(56, 40, 56, 36)
+        outer.setSpacing(22)
+
+        head = QHBoxLayout()
+        icon = QLabel()
+        icon_path = resources_dir() / "icons" / "app" / "brief-studio.svg"
+        if icon_path.is_file():
+            icon.setPixmap(QIcon(str(icon_path)).pixmap(QSize(56, 56)))
+        head.addWidget(icon)
+        titles = QVBoxLayout()
+        title = QLabel(self.tr("Brief Studio"))
+        title.setObjectName("startTitle")
+        tagline = QLabel(self.tr("Direct AI video like a film: write the brief, keep every "
+                                 "consent, review the takes, hand over one bundle."))
+        tagline.setObjectName("startTagline")
+        tagline.setWordWrap(True)
+        titles.addWidget(title)
+        titles.addWidget(tagline)
+        head.addLayout(titles, 1)
+        outer.addLayout(head)
+
+        columns = QHBoxLayout()
+        columns.setSpacing(28)
+        outer.addLayout(columns, 1)
+
+        # --- left: start actions + recent --------------------------------------------------
+        left = QVBoxLayout()
+        left.setSpacing(10)
+        columns.addLayout(left, 2)
+        section = QLabel(self.tr("Start"))
+        section.setObjectName("startSection")
+        left.addWidget(section)
+        self.sample_button = QPushButton(self.tr("Open the sample project"))
+        self.sample_button.setObjectName("primaryButton")
+        self.sample_button.setToolTip(self.tr("Aurora Trail 2 — a six-shot trail-running launch "
+                                              "with a cameo and references"))
+        self.sample_button.clicked.connect(self.openSample)
+        left.addWidget(self.sample_button)
+        blank = QPushButton(self.tr("New blank project…"))
+        blank.clicked.connect(lambda: self.newFromTemplate.emit(""))
+        left.addWidget(blank)
+        open_button = QPushButton(self.tr("Open project…"))
+        open_button.clicked.connect(self.openDialog)
+        left.addWidget(open_button)
+        self.import_button = QPushButton(self.tr("Import agency bundle…"))
+        self.import_button.clicked.connect(self.importBundle)
+        self.import_button.setEnabled(import_available)
+        if not import_available:
+            self.import_button.setToolTip(self.tr("not available yet"))
+        left.addWidget(self.import_button)
+
+        section = QLabel(self.tr("Recent"))
+        section.setObjectName("startSection")
+        left.addSpacing(12)
+        left.addWidget(section)
+        self.recent_model = QStandardItemModel(self)
+        self.recent_view = QListView()
+        self.recent_view.setObjectName("recentList")
+        self.recent_view.setAccessibleName(self.tr("Recent projects"))
+        self.recent_view.setModel(self.recent_model)
+        self.recent_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.recent_view.activated.connect(self._recent_activated)
+        self.recent_view.clicked.connect(self._recent_activated)
+        self.recent_view.setMaximumHeight(300)
+        left.addWidget(self.recent_view)
+        left.addStretch(1)
+        self.set_recent(recent)
+
+        # --- right: templates -------------------------------------------------------------------
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        columns.addLayout(right, 3)
+        section = QLabel(self.tr("New from a template"))
+        section.setObjectName("startSection")
+        right.addWidget(section)
+        self.template_grid = QGridLayout()
+        self.template_grid.setSpacing(14)
+        right.addLayout(self.template_grid)
+        right.addStretch(1)
+
+        run_task(load_template_cards, self._templates_loaded)
+
+    def set_recent(self, recent: list[str]) -> None:
+        self.recent_model.clear()
+        for path in recent:
+            item = QStandardItem(Path(path).name)
+            item.setToolTip(path)
+            item.setData(path, Qt.ItemDataRole.UserRole)
+            item.setData(f"{Path(path).name}\n{path}", Qt.ItemDataRole.DisplayRole)
+            self.recent_model.appendRow(item)
+        if not recent:
+            item = QStandardItem(self.tr("Projects you open appear here."))
+            item.setEnabled(False)
+            self.recent_model.appendRow(item)
+
+    def _recent_activated(self, index: object) -> None:
+        path = index.data(Qt.ItemDataRole.UserRole)  # type: ignore[attr-defined]
+        if path:
+            self.openProject.emit(Path(path))
+
+    def _templates_loaded(self, cards: list[TemplateCard] | None, error: BaseException | None) -> None:
+        if error is not None:
+            log.warning("could not list templates: %s", error)
+            label = QLabel(self.tr("Templates could not be read: %s") % error)
+            label.setWordWrap(True)
+            self.template_grid.addWidget(label, 0, 0)
+        self.cards = cards or []
+        for i, card in enumerate(self.cards):
+            self.template_grid.addWidget(self._card(card), i // 2, i % 2)
+        self.loaded.emit()
+
+    def _card(self, card: TemplateCard) -> QWidget:
+        frame = QFrame()
+        frame.setObjectName("templateCard")
+        frame.setMinimumHeight(132)
+        lay = QVBoxLayout(frame)
+        lay.setContentsMargins(16, 14, 16, 14)
+        top = QHBoxLayout()
+        name = QLabel(card.name)
+        name.setObjectName("templateName")
+        aspect = QLabel(card.aspect)
+        aspect.setObjectName("aspectChip")
+        top.addWidget(name, 1)
+        top.addWidget(aspect)
+        lay.addLayout(top)
+        blurb = QLabel(card.summary)
+        blurb.setObjectName("templateBlurb")
+        blurb.setWordWrap(True)
+        lay.addWidget(blurb, 1)
+        bottom = QHBoxLayout()
+        meta = QLabel(self.tr("%1 shots · %2 s").replace("%1", str(card.shots))
+                      .replace("%2", f"{card.seconds:g}"))
+        meta.setObjectName("templateMeta")
+        use = QPushButton(self.tr("Use template"))
+        use.setAccessibleName(self.tr("New project from %s") % card.name)
+        use.clicked.connect(lambda: self.newFromTemplate.emit(card.id))
+        bottom.addWidget(meta, 1)
+        bottom.addWidget(use)
+        lay.addLayout(bottom)
+        return frame
