@@ -182,7 +182,7 @@ def _aspect(size: str) -> str:
 
 
 def create_provider(provider_id: str, client: httpx.AsyncClient | None,
-                    settings: Settings | None = None) -> VideoProvider:
+                    settings: Settings | None = None, sleep: Any = None) -> VideoProvider:  # noqa: ANN401
     """Instantiate ``provider_id``'s client (its module's ``Provider`` class)."""
     caps = get_caps(provider_id, settings)
     module = importlib.import_module(caps.module)
@@ -190,4 +190,4 @@ def create_provider(provider_id: str, client: httpx.AsyncClient | None,
     if caps.local:
         return cls(caps)  # type: ignore[no-any-return]
     return cls(caps, client=client, base_url=base_url(provider_id, settings),  # type: ignore[no-any-return]
-               key=lambda: get_key(provider_id))
+               key=lambda: get_key(provider_id), sleep=sleep)

@@ -217,7 +217,7 @@ class QueueEngine:
     def _provider(self, provider_id: str) -> P.VideoProvider:
         prov = self._providers.get(provider_id)
         if prov is None:
-            prov = create_provider(provider_id, self._client, self.settings)
+            prov = create_provider(provider_id, self._client, self.settings, sleep=self._sleep)
             self._providers[provider_id] = prov
         return prov
 
@@ -387,6 +387,9 @@ class QueueEngine:
                 log.info("reconcile of %s: list failed (%s); will ask again", job.id, exc)
                 await self._sleep(max(self.reconcile_delay, 1.0))
                 continue  # never resend while the provider cannot be asked
+            if found is not None and found.remote_id in J.known_remote_ids(self._conn,
+                                                                          job.provider):
+                continue  # another job claimed it while we were asking: look again
             if found is not None:
                 self._move(job, J.RUNNING, f"found on {job.provider} as {found.remote_id}",
                            remote_id=found.remote_id, remote_json=_dumps(found.handles),

@@ -1,0 +1,246 @@
+"""The queue against a loopback OpenAI Videos server: contract, faults, no duplicate creates."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from studio.events import EventBus
+from studio.project import load_project
+from studio.queue import jobs as J
+from studio.queue.control import cancel_job
+from studio.queue.engine import EngineThread, QueueEngine
+from studio.queue.enqueue import enqueue, plan
+from studio.store import Store
+from tests.e2e.openai_server import OpenAIServer
+
+KEY = "sk-test-loopback-key"
+
+
+@pytest.fixture
+def oa(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIServer]:
+    server = OpenAIServer(api_key=KEY).start()
+    monkeypatch.setenv("STUDIO_OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    yield server
+    server.stop()
+
+
+def queue(root: Path, shots: list[str] | None = None, variants: int | None = 1) -> list[J.Job]:
+    doc = load_project(root)
+    return enqueue(root, plan(root, doc.project, shots, "openai", variants=variants))
+
+
+def run(root: Path, timeout: float = 90) -> QueueEngine:
+    engine = QueueEngine(root, EventBus(), sleep_scale=0.01, reconcile_delay=0.05)
+    asyncio.run(asyncio.wait_for(engine.run(until_idle=True), timeout))
+    return engine
+
+
+def all_jobs(root: Path) -> list[J.Job]:
+    with Store.for_project(root).session() as conn:
+        return J.list_jobs(conn)
+
+
+def test_all_shots_succeed_and_follow_the_contract(oa: OpenAIServer, sample_copy: Path) -> None:
+    jobs = queue(sample_copy)
+    assert len(jobs) == 6 and all(j.status == "queued" for j in jobs)
+    run(sample_copy)
+    done = all_jobs(sample_copy)
+    assert [j.status for j in done] == ["succeeded"] * 6, [(j.status, j.error) for j in done]
+    assert oa.violations == []
+    assert oa.stats.creates == 6
+    # every create carried the shot's reference, resized to the video size (checked by server)
+    assert all(v.reference == tuple(int(x) for x in v.size.split("x")) for v in oa.videos.values())
+    # seconds are strings from the allowed set, and 6 s was fitted up to 8
+    by_prompt = {v.prompt: v for v in oa.videos.values()}
+    s01 = next(j for j in done if j.shot_id == "s01-ridge-dawn")
+    assert by_prompt[s01.prompt].seconds == "8"
+    assert any("6s → 8s" in c for c in s01.changes)
+    with Store.for_project(sample_copy).session() as conn:
+        rows = conn.execute("SELECT id, job_id, path, remote_id FROM results").fetchall()
+    assert len(rows) == 6
+    for row in rows:
+        assert (sample_copy / row["path"]).stat().st_size == len(oa.mp4)
+        assert row["remote_id"] in oa.videos
+    assert not list((sample_copy / "media" / ".incoming").glob("*.part"))
+
+
+def test_faults_are_survived_without_duplicate_creates(oa: OpenAIServer, sample_copy: Path) -> None:
+    oa.add_fault("POST", r"^/v1/videos$", "status", status=429, headers={"Retry-After": "1"})
+    oa.add_fault("POST", r"^/v1/videos$", "lost_reply", times=2)   # made, reply lost
+    oa.add_fault("POST", r"^/v1/videos$", "status", status=500)     # refused, reply 500
+    oa.add_fault("POST", r"^/v1/videos$", "cut")                    # cut before anything
+    oa.add_fault("GET", r"^/v1/videos/video_[^/]+$", "status", times=2, status=503)
+    oa.add_fault("GET", r"^/v1/videos/video_[^/]+$", "status", status=502,
+                 headers={"retry-after-ms": "10"})
+    oa.add_fault("GET", r"^/v1/videos/video_[^/]+$", "cut", times=2)
+    oa.add_fault("GET", r"^/v1/videos$", "status", status=500)      # the reconcile list
+    oa.add_fault("GET", r"/content$", "short", times=2)
+    jobs = queue(sample_copy)
+    run(sample_copy)
+    done = all_jobs(sample_copy)
+    assert [j.status for j in done] == ["succeeded"] * len(jobs), [(j.status, j.error) for j in done]
+    assert oa.violations == []
+    # zero duplicates: exactly one video per job on the server, each claimed by one job
+    assert oa.stats.creates == len(jobs)
+    assert sorted(j.remote_id for j in done) == sorted(oa.videos)
+    assert all(f.times == 0 for f in oa.faults), [(f.kind, f.path.pattern, f.times) for f in oa.faults]
+    with Store.for_project(sample_copy).session() as conn:
+        details = [r[0] for r in conn.execute("SELECT detail FROM job_events")]
+    assert any(d.startswith("found on openai as video_") for d in details)
+    assert any("not accepted" in d and "429" in d for d in details)
+
+
+def test_moderation_failure_names_the_reason(oa: OpenAIServer, sample_copy: Path) -> None:
+    oa.next_videos.append({"moderation": True})
+    queue(sample_copy, ["s01-ridge-dawn", "s02-lace-up"])
+    run(sample_copy)
+    done = {j.shot_id: j for j in all_jobs(sample_copy)}
+    failed = [j for j in done.values() if j.status == "failed"]
+    assert len(failed) == 1
+    assert "moderation" in (failed[0].error or "") and "Rephrase" in (failed[0].error or "")
+    assert sum(j.status == "succeeded" for j in done.values()) == 1
+    assert oa.stats.creates == 2
+
+
+@pytest.mark.parametrize("kind", ["expired", "missing"])
+def test_expired_or_missing_result_fails_clearly(oa: OpenAIServer, sample_copy: Path,
+                                                 kind: str) -> None:
+    oa.next_videos.append({kind: True})
+    queue(sample_copy, ["s02-lace-up"])
+    run(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.status == "failed"
+    assert "expired" in (job.error or "") or "gone" in (job.error or "")
+    assert "queue the shot again" in (job.error or "").lower()
+
+
+def test_wrong_key_fails_once_without_retry_storm(oa: OpenAIServer, sample_copy: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    wrong = "sk-wrong-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", wrong)
+    queue(sample_copy, ["s01-ridge-dawn", "s02-lace-up"])
+    run(sample_copy)
+    done = all_jobs(sample_copy)
+    assert [j.status for j in done] == ["failed", "failed"]
+    for job in done:
+        assert "401" in (job.error or "") and "studio key set openai" in (job.error or "")
+        assert wrong not in (job.error or "")
+    assert len(oa.stats.requests) == 2  # one refused create per job, nothing more
+    assert oa.stats.creates == 0
+
+
+def test_restart_in_submitting_reconciles_instead_of_resending(oa: OpenAIServer,
+                                                               sample_copy: Path) -> None:
+    (job,) = queue(sample_copy, ["s02-lace-up"])
+    store = Store.for_project(sample_copy)
+    with store.session() as conn:  # as if the worker died right after sending the create
+        J.transition(store, conn, job.id, ["queued"], "submitting", submitted_at=time.time())
+    made = oa.new_video(model="sora-2", prompt=job.prompt, size="1280x720", seconds="4")
+    run(sample_copy)
+    (done,) = all_jobs(sample_copy)
+    assert done.status == "succeeded" and done.remote_id == made.id
+    assert oa.stats.creates == 0
+
+
+def test_two_variants_with_one_prompt_claim_distinct_videos(oa: OpenAIServer,
+                                                            sample_copy: Path) -> None:
+    oa.add_fault("POST", r"^/v1/videos$", "lost_reply", times=2)
+    queue(sample_copy, ["s02-lace-up"], variants=2)
+    run(sample_copy)
+    done = all_jobs(sample_copy)
+    assert [j.status for j in done] == ["succeeded", "succeeded"]
+    assert len({j.remote_id for j in done}) == 2
+    assert oa.stats.creates == 2
+
+
+def test_cancel_deletes_the_remote_job(oa: OpenAIServer, sample_copy: Path) -> None:
+    oa.video_defaults = {"polls": 10_000}
+    (job,) = queue(sample_copy, ["s02-lace-up"])
+    engine = QueueEngine(sample_copy, EventBus(), sleep_scale=0.01)
+    thread = EngineThread(engine)
+    thread.start()
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with Store.for_project(sample_copy).session() as conn:
+                if J.get_job(conn, job.id).status == "running":
+                    break
+            time.sleep(0.05)
+        cancel_job(sample_copy, job.id)
+        engine.wake()
+        deadline = time.time() + 20
+        while oa.stats.deletes == 0 and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        thread.stop()
+    assert oa.stats.deletes == 1
+    (done,) = all_jobs(sample_copy)
+    assert done.status == "cancelled"
+    assert oa.violations == []
+
+
+def test_remix_request_follows_the_contract(oa: OpenAIServer, sample_copy: Path) -> None:
+    import httpx
+
+    from studio.providers.base import JobSpec
+    from studio.providers.registry import create_provider
+
+    parent = oa.new_video(model="sora-2", prompt="a ridge", size="1280x720", seconds="4")
+
+    async def go() -> str:
+        async with httpx.AsyncClient() as client:
+            prov = create_provider("openai", client)
+            status = await prov.create(JobSpec(
+                job_id="j", root=sample_copy, provider="openai", model="sora-2",
+                params={"prompt": "the same ridge at dusk", "model": "sora-2"}, request={},
+                kind="remix", parent_remote_id=parent.id))
+            return status.remote_id
+
+    remote = asyncio.run(go())
+    assert oa.videos[remote].remixed_from == parent.id
+    assert oa.violations == []
+
+
+def test_the_key_is_never_written_anywhere(oa: OpenAIServer, sample_copy: Path, tmp_path: Path,
+                                          isolated_env: Path, memory_keyring: object,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.keys import set_key
+
+    secret = "sk-RECOGNISABLE-7f3c9e1d2b4a6c8e"
+    oa.api_key = secret
+    monkeypatch.delenv("OPENAI_API_KEY")
+    set_key("openai", secret)
+    log_file = tmp_path / "debug.log"
+    handler = logging.FileHandler(log_file)
+    handler.setLevel(logging.DEBUG)
+    root_logger = logging.getLogger()
+    old_level = root_logger.level
+    root_logger.addHandler(handler)
+    root_logger.setLevel(logging.DEBUG)
+    try:
+        oa.add_fault("POST", r"^/v1/videos$", "status", status=400,
+                     message=f"bad request for key {secret}")  # a server that echoes it
+        oa.add_fault("GET", r"^/v1/videos/", "status", status=500)
+        queue(sample_copy, ["s01-ridge-dawn", "s02-lace-up"])
+        run(sample_copy)
+    finally:
+        root_logger.removeHandler(handler)
+        root_logger.setLevel(old_level)
+        handler.close()
+    done = all_jobs(sample_copy)
+    assert sorted(j.status for j in done) == ["failed", "succeeded"]
+    assert log_file.stat().st_size > 0
+    needle = secret.encode()
+    hits = []
+    for base in {sample_copy, isolated_env, tmp_path}:
+        for path in base.rglob("*"):
+            if path.is_file() and needle in path.read_bytes():
+                hits.append(path)
+    assert hits == []
