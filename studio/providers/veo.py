@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -175,8 +176,6 @@ class Provider:
                                          filtered))
             return RemoteStatus(remote_id=name, state=FAILED, error_code="no_video",
                                 error="Veo finished without returning a video")
-        import time
-
         return RemoteStatus(remote_id=name, state=COMPLETED, progress=1.0,
                             expires_at=time.time() + VIDEO_TTL,
                             handles={"uris": uris, "filtered": filtered})

@@ -46,9 +46,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "fal-ai/minimax/hailuo-02/standard/text-to-video": {
         "prompt": ANY, "duration": ["6", "10"], "prompt_optimizer": ANY,
         "required": ["prompt"]},
-    "fal-ai/ltx-2/text-to-video": {
-        "prompt": ANY, "duration": [6, 8, 10], "resolution": ["1080p", "1440p", "2160p"],
-        "aspect_ratio": ["16:9"], "generate_audio": ANY, "fps": [25, 50],
+    "fal-ai/ltx-2/text-to-video/fast": {
+        "prompt": ANY, "duration": [6, 8, 10, 12, 14, 16, 18, 20],
+        "resolution": ["1080p", "1440p", "2160p"], "generate_audio": ANY, "fps": [25, 50],
         "required": ["prompt"]},
     "fal-ai/wan-25-preview/text-to-video": {
         "prompt": ANY, "duration": ["5", "10"], "aspect_ratio": ["16:9", "9:16", "1:1"],
