@@ -155,3 +155,47 @@ def test_spec_bundles_resources_projects_and_qt_multimedia() -> None:
     for needle in ("resources", "projects", "PySide6.QtMultimedia", "collect_submodules",
                    "COLLECT(", "name=APP_NAME"):
         assert needle in source, f"{SPEC.name} lacks {needle!r}"
+
+
+def test_install_desktop_registers_and_removes(tmp_path: Path) -> None:
+    """packaging/install_desktop.sh into a private HOME, against a stand-in app folder."""
+    app = tmp_path / "app"
+    app.mkdir()
+    exe = app / "brief-studio"
+    exe.write_text("#!/bin/sh\necho 'Brief Studio'\n", encoding="utf-8")
+    exe.chmod(0o755)
+    home = tmp_path / "home"
+    data = home / ".local" / "share"
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(data)}
+    script = PACKAGING / "install_desktop.sh"
+
+    result = subprocess.run(["bash", str(script), str(app)], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (home / ".local" / "bin" / "brief-studio").resolve() == exe
+    assert (data / "applications" / DESKTOP.name).read_text(encoding="utf-8") == \
+        DESKTOP.read_text(encoding="utf-8")
+    assert (data / "metainfo" / METAINFO.name).is_file()
+    assert (data / "icons" / "hicolor" / "scalable" / "apps" / "brief-studio.svg").is_file()
+    for size in ICON_SIZES:
+        assert (data / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "brief-studio.png").is_file()
+    if shutil.which("update-mime-database"):
+        assert f"{MIME_TYPE}:*.briefbundle.zip" in (data / "mime" / "globs2").read_text(encoding="utf-8")
+
+    result = subprocess.run(["bash", str(script), "--uninstall"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (home / ".local" / "bin" / "brief-studio").exists()
+    assert not (data / "applications" / DESKTOP.name).exists()
+    assert not (data / "icons" / "hicolor" / "48x48" / "apps" / "brief-studio.png").exists()
+    if (data / "mime" / "globs2").exists():
+        assert MIME_TYPE not in (data / "mime" / "globs2").read_text(encoding="utf-8")
+
+
+def test_install_desktop_refuses_a_missing_build(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "share")}
+    result = subprocess.run(["bash", str(PACKAGING / "install_desktop.sh"), str(tmp_path)],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "build first: bash scripts/build_package.sh" in result.stderr
+    assert not (tmp_path / "share" / "applications").exists()
