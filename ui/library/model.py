@@ -1,0 +1,349 @@
+"""The take grid's model: a QAbstractListModel over SQL, paged with canFetchMore/fetchMore.
+
+Queries run off the GUI thread (``ui.tasks.run_task``); each answer carries a generation
+number so an answer to an older filter is dropped. Rows are compact tuples (a few hundred
+bytes each), thumbnails come from :class:`ThumbnailCache` on demand, so 100,000 takes never
+become 100,000 objects with pixmaps, let alone widgets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QImage, QPixmap
+
+from studio.results.records import ResultFilter
+from studio.store import Store
+from ui.tasks import run_task
+
+log = logging.getLogger(__name__)
+
+Index = QModelIndex | QPersistentModelIndex
+PAGE_SIZE = 240
+THUMB_SIZE = QSize(160, 90)
+
+IdRole = Qt.ItemDataRole.UserRole + 1
+RowRole = Qt.ItemDataRole.UserRole + 2      # the Take tuple
+RatingRole = Qt.ItemDataRole.UserRole + 3
+ReviewRole = Qt.ItemDataRole.UserRole + 4
+ShotRole = Qt.ItemDataRole.UserRole + 5
+ThumbPathRole = Qt.ItemDataRole.UserRole + 6
+ConsentRole = Qt.ItemDataRole.UserRole + 7
+
+
+class Take(NamedTuple):
+    id: str
+    shot: str | None
+    thumbnail: str | None
+    rating: int
+    review: str
+    duration: float | None
+    provider: str | None
+    consent_flag: str | None
+    created_at: float
+
+
+_COLUMNS = ("r.id, r.shot_id, r.thumbnail, r.rating, r.review_status, r.duration, r.provider, "
+            "r.consent_flag, r.created_at")
+
+
+def query_page(store: Store, flt: ResultFilter, offset: int, limit: int,
+               with_count: bool) -> tuple[list[Take], int | None]:
+    """One page of takes (and the total when asked). Runs on a worker thread."""
+    where, params, order = flt.sql()
+    with contextlib.closing(store.connect()) as conn:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM results r{where}{order} LIMIT ? OFFSET ?",
+                            [*params, limit, offset]).fetchall()
+        total = None
+        if with_count:
+            total = conn.execute(f"SELECT count(*) FROM results r{where}", params).fetchone()[0]
+    return [Take(*tuple(r)) for r in rows], total
+
+
+def query_one(store: Store, flt: ResultFilter, result_id: str) -> Take | None:
+    where, params, _order = flt.sql()
+    clause = f"{where} AND r.id = ?" if where else " WHERE r.id = ?"
+    with contextlib.closing(store.connect()) as conn:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM results r{clause}",
+                           [*params, result_id]).fetchone()
+    return Take(*tuple(row)) if row else None
+
+
+class ThumbnailCache(QObject):
+    """Decoded thumbnails, LRU by count; loads run off the GUI thread, newest request first.
+
+    QImage is decoded and scaled on a worker; the QPixmap is made on the GUI thread. While
+    the grid scrolls fast, requests for items already scrolled past are dropped.
+    """
+
+    loaded = Signal(str)
+
+    def __init__(self, root: Path, capacity: int = 800, in_flight: int = 4,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.root = Path(root)
+        self.capacity = capacity
+        self.max_in_flight = in_flight
+        self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._wanted: OrderedDict[str, None] = OrderedDict()  # newest last
+        self._running: set[str] = set()
+        self._failed: set[str] = set()
+
+    def get(self, rel: str | None) -> QPixmap | None:
+        if not rel:
+            return None
+        pix = self._cache.get(rel)
+        if pix is not None:
+            self._cache.move_to_end(rel)
+            return pix
+        if rel not in self._failed and rel not in self._running:
+            self._wanted[rel] = None
+            self._wanted.move_to_end(rel)
+            while len(self._wanted) > 2 * self.capacity:
+                self._wanted.popitem(last=False)
+            self._pump()
+        return None
+
+    def _pump(self) -> None:
+        while self._wanted and len(self._running) < self.max_in_flight:
+            rel, _ = self._wanted.popitem(last=True)  # newest request first
+            self._running.add(rel)
+            path = self.root / rel
+            run_task(lambda p=path: _load_image(p), lambda img, e, r=rel: self._done(r, img, e))
+
+    def _done(self, rel: str, image: QImage | None, error: BaseException | None) -> None:
+        self._running.discard(rel)
+        if error is not None or image is None:
+            self._failed.add(rel)
+        else:
+            self._cache[rel] = QPixmap.fromImage(image)
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+            self.loaded.emit(rel)
+        self._pump()
+
+    def clear_failed(self) -> None:
+        self._failed.clear()
+
+
+def _load_image(path: Path) -> QImage | None:
+    if not path.is_file():
+        return None
+    image = QImage(str(path))
+    if image.isNull():
+        return None
+    return image.scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation)
+
+
+class ResultsModel(QAbstractListModel):
+    """Takes matching :attr:`filter`, loaded page by page as the view asks."""
+
+    #: (total matching, seconds the query took) after each (re)load
+    loaded = Signal(int, float)
+    loadFailed = Signal(str)
+
+    def __init__(self, root: Path, parent: QObject | None = None,
+                 thumbs: ThumbnailCache | None = None):
+        super().__init__(parent)
+        self.root = Path(root)
+        self.store = Store.for_project(self.root)
+        self.filter = ResultFilter()
+        self.thumbs = thumbs or ThumbnailCache(self.root, parent=self)
+        self.thumbs.loaded.connect(self._thumb_loaded)
+        self._rows: list[Take] = []
+        self._row_of: dict[str, int] = {}
+        self._total = 0
+        self._generation = 0
+        self._fetching = False
+        self._started = 0.0
+
+    # --- loading ----------------------------------------------------------------------
+    def set_filter(self, flt: ResultFilter) -> None:
+        self.filter = flt
+        self.reload()
+
+    def reload(self) -> None:
+        self._generation += 1
+        generation, flt = self._generation, self.filter
+        self._fetching = True
+        self._started = time.perf_counter()
+        run_task(lambda: query_page(self.store, flt, 0, PAGE_SIZE, True),
+                 lambda res, err: self._first_page(generation, res, err))
+
+    def _first_page(self, generation: int, res: Any, err: BaseException | None) -> None:  # noqa: ANN401
+        if generation != self._generation:
+            return
+        self._fetching = False
+        if err is not None:
+            log.warning("library query failed: %s", err)
+            self.loadFailed.emit(str(err))
+            return
+        rows, total = res
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._row_of = {t.id: i for i, t in enumerate(self._rows)}
+        self._total = max(int(total or 0), len(self._rows))
+        self.endResetModel()
+        self.loaded.emit(self._total, time.perf_counter() - self._started)
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
+        if not self.canFetchMore(parent):
+            return
+        self._fetching = True
+        generation, flt, offset = self._generation, self.filter, len(self._rows)
+        run_task(lambda: query_page(self.store, flt, offset, PAGE_SIZE, False),
+                 lambda res, err: self._more(generation, offset, res, err))
+
+    def _more(self, generation: int, offset: int, res: Any, err: BaseException | None) -> None:  # noqa: ANN401
+        if generation != self._generation:
+            return
+        self._fetching = False
+        if err is not None:
+            self.loadFailed.emit(str(err))
+            return
+        rows = [t for t in res[0] if t.id not in self._row_of]
+        if offset != len(self._rows) or not rows:
+            if not res[0]:
+                self._total = len(self._rows)
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        for i, t in enumerate(rows):
+            self._row_of[t.id] = first + i
+        self._rows.extend(rows)
+        self.endInsertRows()
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @property
+    def busy(self) -> bool:
+        return self._fetching
+
+    # --- live updates -----------------------------------------------------------------
+    def result_added(self, result_id: str) -> None:
+        """A new take: show it at the top (newest order) if it matches the filter."""
+        if result_id in self._row_of:
+            return
+        generation, flt = self._generation, self.filter
+        run_task(lambda: query_one(self.store, flt, result_id),
+                 lambda take, err: self._added(generation, take, err))
+
+    def _added(self, generation: int, take: Take | None, err: BaseException | None) -> None:
+        if generation != self._generation or err is not None or take is None \
+                or take.id in self._row_of:
+            return
+        self._total += 1
+        if self.filter.order != "newest":
+            if len(self._rows) < self._total - 1:
+                return  # it will arrive with a later page
+            pos = len(self._rows)
+        else:
+            pos = 0
+        self.beginInsertRows(QModelIndex(), pos, pos)
+        self._rows.insert(pos, take)
+        self._row_of = {t.id: i for i, t in enumerate(self._rows)}
+        self.endInsertRows()
+
+    def result_changed(self, result_id: str) -> None:
+        """Re-read one take (it may stop matching the filter: then it stays until reload)."""
+        if result_id not in self._row_of:
+            return
+        generation = self._generation
+        run_task(lambda: query_one(self.store, ResultFilter(), result_id),
+                 lambda take, err: self._changed(generation, take, err))
+
+    def _changed(self, generation: int, take: Take | None, err: BaseException | None) -> None:
+        if generation != self._generation or err is not None or take is None:
+            return
+        row = self._row_of.get(take.id)
+        if row is not None:
+            self._rows[row] = take
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx)
+
+    def patch(self, result_id: str, **changes: Any) -> None:  # noqa: ANN401
+        """Show an edit at once (optimistic); the write runs on a worker."""
+        row = self._row_of.get(result_id)
+        if row is None:
+            return
+        self._rows[row] = self._rows[row]._replace(**changes)
+        idx = self.index(row)
+        self.dataChanged.emit(idx, idx)
+
+    def _thumb_loaded(self, _rel: str) -> None:
+        # one signal for the whole range: the view repaints only what is visible
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1),
+                                  [Qt.ItemDataRole.DecorationRole])
+
+    # --- reading ----------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def take(self, row: int) -> Take | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, result_id: str) -> int | None:
+        return self._row_of.get(result_id)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: ANN401
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        t = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return t.shot or "imported"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            dur = f"{t.duration:.1f}s" if t.duration else "?"
+            flag = f"\nconsent: {t.consent_flag}" if t.consent_flag else ""
+            return f"{t.id}\nshot {t.shot or '-'} · {dur} · {t.provider or 'imported'}\n" \
+                   f"rating {t.rating} · {t.review.replace('_', ' ')}{flag}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbs.get(t.thumbnail)
+        if role == IdRole:
+            return t.id
+        if role == RowRole:
+            return t
+        if role == RatingRole:
+            return t.rating
+        if role == ReviewRole:
+            return t.review
+        if role == ShotRole:
+            return t.shot
+        if role == ThumbPathRole:
+            return t.thumbnail
+        if role == ConsentRole:
+            return t.consent_flag
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
+            Qt.ItemFlag.ItemNeverHasChildren
+
+    def roleNames(self) -> dict[int, bytes]:  # noqa: N802
+        names = dict(super().roleNames())
+        names.update({IdRole: b"resultId", RatingRole: b"rating", ReviewRole: b"review",
+                      ShotRole: b"shot", ThumbPathRole: b"thumbnail",
+                      ConsentRole: b"consentFlag"})
+        return names

@@ -1,0 +1,346 @@
+"""Filter bar, details side panel and lineage view of the Library page."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QDate, QStringListModel, Qt, QTime, QTimer, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.results.records import ORDERS, REVIEW_STATUSES, ResultFilter
+
+ANY = "any"
+
+
+class FilterBar(QWidget):
+    """Search text (FTS5), tag chips with completion, rating ≥, status, shot, provider,
+    date range and sort. Emits :attr:`changed` with a :class:`ResultFilter`."""
+
+    changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.search = QLineEdit(placeholderText="Search prompts, tags, notes…  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.tag_input = QLineEdit(placeholderText="+ tag")
+        self.tag_input.setMaximumWidth(130)
+        self.tag_model = QStringListModel(self)
+        completer = QCompleter(self.tag_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.tag_input.setCompleter(completer)
+        self.rating = QComboBox()
+        self.rating.addItem("rating: any", None)
+        for n in range(1, 6):
+            self.rating.addItem(f"≥ {'★' * n}", n)
+        self.rating.addItem("not rejected", 0)
+        self.status = QComboBox()
+        self.status.addItem("status: any", None)
+        for s in REVIEW_STATUSES:
+            self.status.addItem(s.replace("_", " "), s)
+        self.shot = QComboBox()
+        self.shot.addItem("shot: any", None)
+        self.provider = QComboBox()
+        self.provider.addItem("provider: any", None)
+        self.order = QComboBox()
+        for key in ORDERS:
+            self.order.addItem(f"sort: {key}", key)
+        for w in (self.search,):
+            row.addWidget(w, 2)
+        for w in (self.tag_input, self.rating, self.status, self.shot, self.provider, self.order):
+            row.addWidget(w)
+        outer.addLayout(row)
+        row2 = QHBoxLayout()
+        self.chips = QHBoxLayout()
+        row2.addLayout(self.chips)
+        row2.addStretch(1)
+        self.since = QDateEdit(calendarPopup=True)
+        self.until = QDateEdit(calendarPopup=True)
+        for d in (self.since, self.until):
+            d.setSpecialValueText("—")
+            d.setMinimumDate(QDate(2000, 1, 1))
+            d.setDate(d.minimumDate())
+            d.setDisplayFormat("yyyy-MM-dd")
+        row2.addWidget(QLabel("from"))
+        row2.addWidget(self.since)
+        row2.addWidget(QLabel("to"))
+        row2.addWidget(self.until)
+        self.clear = QToolButton(text="Clear filters")
+        row2.addWidget(self.clear)
+        outer.addLayout(row2)
+        self.tags: list[str] = []
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self.emit_changed)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.tag_input.returnPressed.connect(self._add_tag_from_input)
+        completer.activated.connect(lambda _t: QTimer.singleShot(0, self._add_tag_from_input))
+        for combo in (self.rating, self.status, self.shot, self.provider, self.order):
+            combo.currentIndexChanged.connect(lambda _i: self.emit_changed())
+        self.since.dateChanged.connect(lambda _d: self.emit_changed())
+        self.until.dateChanged.connect(lambda _d: self.emit_changed())
+        self.clear.clicked.connect(self.reset)
+
+    def set_choices(self, shots: list[str], providers: list[str], tags: list[str]) -> None:
+        for combo, values in ((self.shot, shots), (self.provider, providers)):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            while combo.count() > 1:
+                combo.removeItem(1)
+            for v in values:
+                combo.addItem(v, v)
+            i = combo.findData(current)
+            combo.setCurrentIndex(max(0, i))
+            combo.blockSignals(False)
+        self.tag_model.setStringList(tags)
+
+    def add_tag(self, tag: str) -> None:
+        tag = " ".join(tag.split()).lower()
+        if not tag or tag in self.tags:
+            return
+        self.tags.append(tag)
+        chip = QToolButton(text=f"{tag}  ✕")
+        chip.setObjectName("tagChip")
+        chip.setToolTip(f"Remove the tag filter “{tag}”")
+        chip.clicked.connect(lambda: self._remove_chip(tag, chip))
+        self.chips.addWidget(chip)
+        self.emit_changed()
+
+    def _add_tag_from_input(self) -> None:
+        text = self.tag_input.text()
+        self.tag_input.clear()
+        self.add_tag(text)
+
+    def _remove_chip(self, tag: str, chip: QToolButton) -> None:
+        if tag in self.tags:
+            self.tags.remove(tag)
+        chip.deleteLater()
+        self.emit_changed()
+
+    def reset(self) -> None:
+        for combo in (self.rating, self.status, self.shot, self.provider):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        for d in (self.since, self.until):
+            d.blockSignals(True)
+            d.setDate(d.minimumDate())
+            d.blockSignals(False)
+        while self.chips.count():
+            item = self.chips.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.tags.clear()
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.emit_changed()
+
+    def current(self) -> ResultFilter:
+        def stamp(d: QDateEdit, add_day: bool) -> float | None:
+            if d.date() == d.minimumDate():
+                return None
+            date = d.date().addDays(1) if add_day else d.date()
+            return datetime.combine(date.toPython(), QTime(0, 0).toPython()).timestamp()
+
+        return ResultFilter(
+            tags=list(self.tags), status=self.status.currentData(),
+            text=self.search.text().strip() or None, shot=self.shot.currentData(),
+            provider=self.provider.currentData(), min_rating=self.rating.currentData(),
+            since=stamp(self.since, False), until=stamp(self.until, True),
+            order=self.order.currentData() or "newest",
+        )
+
+    def emit_changed(self) -> None:
+        self._debounce.stop()
+        self.changed.emit(self.current())
+
+
+class LineageView(QTreeView):
+    """The remix / extend tree of the current take; activating a node selects that take."""
+
+    resultActivated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tree_model = QStandardItemModel(self)
+        self.tree_model.setHorizontalHeaderLabels(["Take", "Shot", "Rating", "Review"])
+        self.setModel(self.tree_model)
+        self.setEditTriggers(QTreeView.EditTrigger.NoEditTriggers)
+        self.activated.connect(self._activated)
+        self.setMinimumHeight(90)
+
+    def show_tree(self, tree: dict[str, Any] | None, current: str | None) -> None:
+        self.tree_model.removeRows(0, self.tree_model.rowCount())
+        if not tree:
+            return
+
+        def add(parent: QStandardItem, node: dict[str, Any]) -> None:
+            item = QStandardItem(node["id"] + ("  ◀" if node["id"] == current else ""))
+            item.setData(node["id"], Qt.ItemDataRole.UserRole)
+            rating = "reject" if node["rating"] < 0 else "★" * node["rating"]
+            row = [item, QStandardItem(node["shot"] or "—"), QStandardItem(rating),
+                   QStandardItem(str(node["review"]).replace("_", " "))]
+            parent.appendRow(row)
+            for child in node["children"]:
+                add(item, child)
+
+        add(self.tree_model.invisibleRootItem(), tree)
+        self.expandAll()
+        self.resizeColumnToContents(0)
+
+    def _activated(self, index: Any) -> None:  # noqa: ANN401
+        rid = index.siblingAtColumn(0).data(Qt.ItemDataRole.UserRole)
+        if rid:
+            self.resultActivated.emit(rid)
+
+
+class DetailsPanel(QWidget):
+    """Provenance, probe, C2PA, consent, lineage, and the review controls of one take."""
+
+    tagsEdited = Signal(list)
+    notesEdited = Signal(str)
+    reviewEdited = Signal(str, str, str)  # status, reviewer, note
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (("id", "Take"), ("shot", "Shot"), ("made", "Made by"),
+                           ("created", "Created"), ("probe", "Picture"), ("cost", "Cost"),
+                           ("c2pa", "C2PA"), ("consent", "Consent"), ("review", "Review"),
+                           ("sha", "SHA-256")):
+            w = QLabel("—")
+            w.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            w.setWordWrap(True)
+            self.fields[key] = w
+            form.addRow(label, w)
+        self.prompt = QPlainTextEdit(readOnly=True)
+        self.prompt.setMaximumHeight(90)
+        form.addRow("Prompt", self.prompt)
+        self.tags = QLineEdit(placeholderText="tags, comma separated (Enter to save)")
+        self.tag_model = QStringListModel(self)
+        comp = QCompleter(self.tag_model, self)
+        comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.tags.setCompleter(comp)
+        form.addRow("Tags", self.tags)
+        self.notes = QPlainTextEdit()
+        self.notes.setPlaceholderText("Notes on this take (saved when you leave the box)")
+        self.notes.setMaximumHeight(60)
+        form.addRow("Notes", self.notes)
+        review_row = QHBoxLayout()
+        self.status = QComboBox()
+        for s in REVIEW_STATUSES:
+            self.status.addItem(s.replace("_", " "), s)
+        self.reviewer = QLineEdit(placeholderText="reviewer")
+        self.review_note = QLineEdit(placeholderText="review note")
+        self.apply_review = QPushButton("Save review")
+        for w in (self.status, self.reviewer, self.review_note, self.apply_review):
+            review_row.addWidget(w)
+        form.addRow("Set review", review_row)
+        lay.addLayout(form)
+        lay.addWidget(QLabel("Lineage"))
+        self.lineage = LineageView(self)
+        lay.addWidget(self.lineage, 1)
+        self.tags.returnPressed.connect(self._tags)
+        self.notes.installEventFilter(self)
+        self.apply_review.clicked.connect(lambda: self.reviewEdited.emit(
+            self.status.currentData(), self.reviewer.text().strip(),
+            self.review_note.text().strip()))
+        self._notes_text = ""
+        self.setEnabled(False)
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:  # noqa: ANN401, N802
+        from PySide6.QtCore import QEvent
+
+        if obj is self.notes and event.type() == QEvent.Type.FocusOut:
+            text = self.notes.toPlainText()
+            if text != self._notes_text:
+                self._notes_text = text
+                self.notesEdited.emit(text)
+        return False
+
+    def _tags(self) -> None:
+        tags = [t.strip() for t in self.tags.text().split(",") if t.strip()]
+        self.tagsEdited.emit(tags)
+
+    def show_result(self, info: dict[str, Any] | None) -> None:
+        self.setEnabled(info is not None)
+        if info is None:
+            for w in self.fields.values():
+                w.setText("—")
+            self.prompt.setPlainText("")
+            self.tags.clear()
+            self.notes.setPlainText("")
+            self.lineage.show_tree(None, None)
+            return
+        f = self.fields
+        f["id"].setText(info["id"] + ("  (imported)" if info["imported"] else ""))
+        f["shot"].setText(info["shot"] or "— (not attached to a shot)")
+        made = " · ".join(x for x in (info["provider"], info["model"]) if x) or "imported file"
+        if info["remote_id"]:
+            made += f" · remote {info['remote_id']}"
+        if info["parent"]:
+            made += f" · from {info['parent']}"
+        f["made"].setText(made)
+        f["created"].setText(info["created"] or "—")
+        dur = f"{info['duration']:.2f}s" if info["duration"] is not None else "?"
+        f["probe"].setText(f"{info['width']}×{info['height']} · {dur} · "
+                           f"{(info['fps'] or 0):.3g} fps · {info['codec']} · "
+                           f"{'audio' if info['has_audio'] else 'no audio'}")
+        f["cost"].setText(f"${info['cost']:.2f}" if info["cost"] is not None else "—")
+        c2pa = info["c2pa"]
+        if c2pa is None:
+            f["c2pa"].setText("no manifest")
+        else:
+            text = f"{c2pa.get('validation_state')} · issuer {c2pa.get('issuer') or '?'} · " \
+                   f"{c2pa.get('claim_generator') or '?'}"
+            if c2pa.get("error"):
+                text += f"\n{c2pa['error']}"
+            f["c2pa"].setText(text)
+        cameos = ", ".join(info["cameos"]) or "no real people shown"
+        if info["consent_flag"]:
+            f["consent"].setText(f"⚠ {cameos}: {info['consent_flag']}")
+            f["consent"].setStyleSheet("color: #c0392b; font-weight: bold")
+        else:
+            f["consent"].setText(cameos)
+            f["consent"].setStyleSheet("")
+        rv = info["review"]
+        who = f" by {rv['reviewer']}" if rv["reviewer"] else ""
+        note = f": {rv['note']}" if rv["note"] else ""
+        when = f" ({rv['at']})" if rv["at"] else ""
+        f["review"].setText(f"{rv['status'].replace('_', ' ')}{who}{when}{note}")
+        f["sha"].setText(info["sha256"])
+        self.prompt.setPlainText(info["prompt"] or "")
+        params = info["params"]
+        if params:
+            self.prompt.appendPlainText("\n— parameters: " + json.dumps(params, sort_keys=True))
+        self.tags.setText(", ".join(info["tags"]))
+        self._notes_text = info["notes"] or ""
+        self.notes.setPlainText(self._notes_text)
+        i = self.status.findData(rv["status"])
+        self.status.setCurrentIndex(max(0, i))
+        self.review_note.setText(rv["note"] or "")
+        if rv["reviewer"]:
+            self.reviewer.setText(rv["reviewer"])

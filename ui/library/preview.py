@@ -1,0 +1,237 @@
+"""Take preview (QMediaPlayer + QVideoWidget) and the A/B compare view.
+
+Transport: play/pause (Space), loop, scrub slider, frame step (, and .), mute. The compare
+view drives two players from one transport and keeps B within a frame or two of A.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+SYNC_TOLERANCE_MS = 80
+
+
+def _fmt(ms: int) -> str:
+    s = max(0, ms) / 1000
+    return f"{int(s // 60)}:{s % 60:05.2f}"
+
+
+class Transport(QWidget):
+    """Buttons and slider; emits intents, shows a position."""
+
+    playToggled = Signal()
+    stepped = Signal(int)  # -1 / +1 frames
+    scrubbed = Signal(int)
+    loopChanged = Signal(bool)
+    muteChanged = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.play = QToolButton(text="▶")
+        self.play.setToolTip("Play / pause (Space)")
+        self.back = QToolButton(text="⟨")
+        self.back.setToolTip("Previous frame (,)")
+        self.fwd = QToolButton(text="⟩")
+        self.fwd.setToolTip("Next frame (.)")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Scrub")
+        self.time = QLabel("0:00.00 / 0:00.00")
+        self.loop = QCheckBox("Loop")
+        self.loop.setChecked(True)
+        self.mute = QCheckBox("Mute")
+        for w in (self.back, self.play, self.fwd):
+            row.addWidget(w)
+        row.addWidget(self.slider, 1)
+        for w in (self.time, self.loop, self.mute):
+            row.addWidget(w)
+        self.play.clicked.connect(self.playToggled)
+        self.back.clicked.connect(lambda: self.stepped.emit(-1))
+        self.fwd.clicked.connect(lambda: self.stepped.emit(1))
+        self.slider.sliderMoved.connect(self.scrubbed)
+        self.loop.toggled.connect(self.loopChanged)
+        self.mute.toggled.connect(self.muteChanged)
+
+    def show_position(self, pos: int, duration: int) -> None:
+        if not self.slider.isSliderDown():
+            self.slider.setRange(0, max(0, duration))
+            self.slider.setValue(pos)
+        self.time.setText(f"{_fmt(pos)} / {_fmt(duration)}")
+
+    def show_playing(self, playing: bool) -> None:
+        self.play.setText("❚❚" if playing else "▶")
+
+
+class Player:
+    """A QMediaPlayer with its video surface and audio output; frame-accurate stepping."""
+
+    def __init__(self, owner: QWidget, video: QVideoWidget | None = None):
+        self.video = video or QVideoWidget(owner)
+        self.video.setMinimumSize(160, 90)
+        self.audio = QAudioOutput(owner)
+        self.media = QMediaPlayer(owner)
+        self.media.setAudioOutput(self.audio)
+        self.media.setVideoOutput(self.video)
+        self.media.setLoops(QMediaPlayer.Loops.Infinite)
+        self.fps = 24.0
+
+    def load(self, path: Path | None, fps: float | None = None) -> None:
+        self.media.stop()
+        self.fps = fps or 24.0
+        self.media.setSource(QUrl.fromLocalFile(str(path)) if path else QUrl())
+
+    def toggle(self) -> None:
+        if self.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.media.pause()
+        else:
+            self.media.play()
+
+    def step(self, frames: int) -> None:
+        self.media.pause()
+        frame_ms = 1000.0 / max(1.0, self.fps)
+        target = self.media.position() + round(frames * frame_ms)
+        self.media.setPosition(max(0, min(self.media.duration() or target, target)))
+
+    def set_loop(self, loop: bool) -> None:
+        self.media.setLoops(QMediaPlayer.Loops.Infinite if loop else QMediaPlayer.Loops.Once)
+
+    def stop(self) -> None:
+        self.media.stop()
+        self.media.setSource(QUrl())
+
+
+class PreviewPlayer(QWidget):
+    """One take with a transport. Keys: Space, comma, period (while the preview has focus;
+    the Library page forwards Space from the grid)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.player = Player(self)
+        self.title = QLabel("No take selected")
+        self.title.setObjectName("previewTitle")
+        self.transport = Transport(self)
+        lay.addWidget(self.title)
+        lay.addWidget(self.player.video, 1)
+        lay.addWidget(self.transport)
+        m = self.player.media
+        m.positionChanged.connect(lambda p: self.transport.show_position(p, m.duration()))
+        m.durationChanged.connect(lambda d: self.transport.show_position(m.position(), d))
+        m.playbackStateChanged.connect(
+            lambda s: self.transport.show_playing(s == QMediaPlayer.PlaybackState.PlayingState))
+        m.errorOccurred.connect(self._error)
+        self.transport.playToggled.connect(self.player.toggle)
+        self.transport.stepped.connect(self.player.step)
+        self.transport.scrubbed.connect(m.setPosition)
+        self.transport.loopChanged.connect(self.player.set_loop)
+        self.transport.muteChanged.connect(self.player.audio.setMuted)
+        for key, fn in ((Qt.Key.Key_Comma, lambda: self.player.step(-1)),
+                        (Qt.Key.Key_Period, lambda: self.player.step(1))):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(fn)
+
+    def load(self, path: Path | None, title: str = "", fps: float | None = None) -> None:
+        if path is not None and not Path(path).is_file():
+            self.title.setText(f"{title}: the take file is missing ({path})")
+            self.player.load(None)
+            return
+        self.title.setText(title or "No take selected")
+        self.player.load(path, fps)
+
+    def _error(self, _error: QMediaPlayer.Error, message: str) -> None:
+        log.info("preview error: %s", message)
+        self.title.setText(f"Cannot play this take: {message}")
+
+    def shutdown(self) -> None:
+        self.player.stop()
+
+
+class CompareView(QWidget):
+    """Two takes side by side, one transport, kept in sync (B follows A)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.a, self.b = Player(self), Player(self)
+        self.label_a, self.label_b = QLabel("A: —"), QLabel("B: —")
+        for label, player in ((self.label_a, self.a), (self.label_b, self.b)):
+            col = QVBoxLayout()
+            col.addWidget(label)
+            col.addWidget(player.video, 1)
+            row.addLayout(col, 1)
+        self.transport = Transport(self)
+        lay.addLayout(row, 1)
+        lay.addWidget(self.transport)
+        self.b.audio.setMuted(True)  # one soundtrack at a time
+        am = self.a.media
+        am.positionChanged.connect(self._sync)
+        am.durationChanged.connect(lambda d: self.transport.show_position(am.position(), d))
+        am.playbackStateChanged.connect(self._state)
+        self.transport.playToggled.connect(self.toggle)
+        self.transport.stepped.connect(self.step)
+        self.transport.scrubbed.connect(self.seek)
+        self.transport.loopChanged.connect(lambda v: (self.a.set_loop(v), self.b.set_loop(v)))
+        self.transport.muteChanged.connect(self.a.audio.setMuted)
+        self.ids: tuple[str | None, str | None] = (None, None)
+
+    def load(self, a: tuple[str, Path, float | None], b: tuple[str, Path, float | None]) -> None:
+        self.ids = (a[0], b[0])
+        self.label_a.setText(f"A: {a[0]}")
+        self.label_b.setText(f"B: {b[0]}")
+        self.a.load(a[1], a[2])
+        self.b.load(b[1], b[2])
+
+    def toggle(self) -> None:
+        if self.a.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.a.media.pause()
+            self.b.media.pause()
+        else:
+            self.b.media.setPosition(self.a.media.position())
+            self.a.media.play()
+            self.b.media.play()
+
+    def step(self, frames: int) -> None:
+        self.a.step(frames)
+        self.b.media.pause()
+        self.b.media.setPosition(self.a.media.position())
+
+    def seek(self, pos: int) -> None:
+        self.a.media.setPosition(pos)
+        self.b.media.setPosition(pos)
+
+    def _state(self, state: QMediaPlayer.PlaybackState) -> None:
+        self.transport.show_playing(state == QMediaPlayer.PlaybackState.PlayingState)
+        if state != QMediaPlayer.PlaybackState.PlayingState:
+            self.b.media.pause()
+
+    def _sync(self, pos: int) -> None:
+        self.transport.show_position(pos, self.a.media.duration())
+        b = self.b.media
+        if b.duration() and abs(b.position() - pos) > SYNC_TOLERANCE_MS and pos <= b.duration():
+            b.setPosition(pos)
+
+    def shutdown(self) -> None:
+        self.a.stop()
+        self.b.stop()

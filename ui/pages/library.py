@@ -1,0 +1,481 @@
+"""The Library page: every take of the project, found, previewed, reviewed and compared.
+
+Grid: a QListView in icon mode over :class:`ui.library.model.ResultsModel` (SQL, paged,
+thumbnails loaded lazily off the GUI thread). Keys on the grid: 1–5 rate, 0 clear the
+rating, X reject, P approve, Space play/pause, arrows move, Ctrl+F search. Rating, review and
+tag edits are undoable (the window's undo stack); each write runs on a worker and rewrites
+the take's XMP sidecar. Video files dropped on the page are imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut, \
+    QUndoCommand
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio import events
+from studio.results import records
+from studio.results.importer import import_files
+from studio.store import Store
+from ui import commands
+from ui.context import ProjectContext
+from ui.library.delegate import CELL, TakeDelegate
+from ui.library.model import ResultsModel, Take
+from ui.library.panels import DetailsPanel, FilterBar
+from ui.library.preview import CompareView, PreviewPlayer
+from ui.tasks import run_task
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
+RATING_KEYS = {Qt.Key.Key_0: 0, Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3,
+               Qt.Key.Key_4: 4, Qt.Key.Key_5: 5}
+
+
+class ResultEditCommand(QUndoCommand):
+    """One undoable change of a take (rating, review or tags); writes run on a worker."""
+
+    def __init__(self, page: LibraryPage, result_id: str, kind: str, old: Any,  # noqa: ANN401
+                 new: Any, text: str):  # noqa: ANN401
+        super().__init__(text)
+        self.page, self.result_id, self.kind, self.old, self.new = page, result_id, kind, old, new
+
+    def redo(self) -> None:
+        self.page.apply_edit(self.result_id, self.kind, self.new)
+
+    def undo(self) -> None:
+        self.page.apply_edit(self.result_id, self.kind, self.old)
+
+
+class GridView(QListView):
+    """Icon-mode list; review keys go to the page, everything else to QListView."""
+
+    def __init__(self, page: LibraryPage):
+        super().__init__(page)
+        self.page = page
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setUniformItemSizes(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(240)
+        self.setGridSize(CELL)
+        self.setIconSize(QSize(160, 90))
+        self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        self.setSpacing(0)
+        self.setWrapping(True)
+        self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                 Qt.KeyboardModifier.KeypadModifier) and \
+                self.page.review_key(event.key()):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class LibraryPage(QWidget):
+    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setAcceptDrops(True)
+        self.current_id: str | None = None
+        self.current_info: dict[str, Any] | None = None
+
+        self.filters = FilterBar(self)
+        self.model = ResultsModel(ctx.root, self)
+        self.grid = GridView(self)
+        self.grid.setModel(self.model)
+        self.grid.setItemDelegate(TakeDelegate(self.grid))
+        self.status = QLabel("Loading takes…")
+        self.status.setObjectName("libraryStatus")
+
+        bar = QHBoxLayout()
+        self.btn_select = QToolButton(text="Set as selected take")
+        self.btn_select.setToolTip("Show this take on the shot's storyboard card")
+        self.btn_compare = QToolButton(text="Compare A/B")
+        self.btn_compare.setToolTip("Select two takes (Ctrl+click) and compare them in sync")
+        self.btn_variations = QToolButton(text="Variations")
+        self.btn_variations.setToolTip("Queue another take of this shot with the same provider")
+        self.btn_remix = QToolButton(text="Remix…")
+        self.btn_extend = QToolButton(text="Extend…")
+        for b in (self.btn_remix, self.btn_extend):
+            b.setEnabled(False)
+            b.setToolTip("Not available yet: the queue has no remix/extend job API "
+                         "(studio.queue creates generate jobs only)")
+        self.btn_import = QToolButton(text="Import…")
+        self.btn_import.setToolTip("Import video files (or drop them on this page)")
+        for b in (self.btn_select, self.btn_compare, self.btn_variations, self.btn_remix,
+                  self.btn_extend):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        bar.addWidget(self.status)
+        bar.addWidget(self.btn_import)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.filters)
+        lv.addWidget(self.grid, 1)
+        lv.addLayout(bar)
+
+        self.preview = PreviewPlayer(self)
+        self.details = DetailsPanel(self)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.details)
+        self.compare = CompareView(self)
+        self.tabs = QTabWidget()
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.preview)
+        side.addWidget(scroll)
+        side.setSizes([300, 400])
+        self.tabs.addTab(side, "Preview")
+        self.tabs.addTab(self.compare, "Compare A/B")
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(left)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addWidget(split)
+
+        self.filters.changed.connect(self.model.set_filter)
+        self.model.loaded.connect(self._loaded)
+        self.model.loadFailed.connect(lambda msg: self.status.setText(f"Cannot read takes: {msg}"))
+        self.model.rowsInserted.connect(lambda *_: self._show_count())
+        self.grid.selectionModel().currentChanged.connect(self._current_changed)
+        self.details.tagsEdited.connect(self._edit_tags)
+        self.details.notesEdited.connect(self._edit_notes)
+        self.details.reviewEdited.connect(self._edit_review)
+        self.details.lineage.resultActivated.connect(self.select_result)
+        self.btn_select.clicked.connect(self.set_selected_take)
+        self.btn_compare.clicked.connect(self.compare_selected)
+        self.btn_variations.clicked.connect(self.queue_variations)
+        self.btn_import.clicked.connect(self._import_dialog)
+        ctx.coreEvent.connect(self._core_event)
+        sc = QShortcut(QKeySequence.StandardKey.Find, self)
+        sc.activated.connect(self.filters.search.setFocus)
+        self._update_actions()
+        self.model.reload()
+        self.refresh_choices()
+
+    # --- loading ------------------------------------------------------------------------
+    def refresh_choices(self) -> None:
+        root = self.ctx.root
+        shots = [s.id for s in self.ctx.project.shots]
+
+        def read() -> tuple[list[str], list[str]]:
+            with contextlib.closing(Store.for_project(root).connect()) as conn:
+                providers = [p for (p,) in conn.execute(
+                    "SELECT DISTINCT provider FROM results WHERE provider IS NOT NULL "
+                    "ORDER BY provider")]
+                tags = [t for (t,) in conn.execute(
+                    "SELECT tag FROM tags GROUP BY tag ORDER BY count(*) DESC LIMIT 2000")]
+            return providers, tags
+
+        def done(res: Any, err: BaseException | None) -> None:  # noqa: ANN401
+            if err is None:
+                self.filters.set_choices(shots, res[0], sorted(res[1]))
+                self.details.tag_model.setStringList(sorted(res[1]))
+
+        run_task(read, done)
+
+    def _loaded(self, total: int, seconds: float) -> None:
+        self._show_count(seconds)
+        if self.model.rowCount() and not self.grid.currentIndex().isValid():
+            self.grid.setCurrentIndex(self.model.index(0))
+        elif not self.model.rowCount():
+            self._show(None)
+
+    def _show_count(self, seconds: float | None = None) -> None:
+        total = self.model.total
+        text = f"{total:,} take{'s' if total != 1 else ''}"
+        if seconds is not None:
+            text += f" · {seconds * 1000:.0f} ms"
+        self.status.setText(text if total else "No takes match. Queue a shot, or drop "
+                            "video files here to import them.")
+
+    def _core_event(self, event: events.Event) -> None:
+        if event.kind == events.RESULT_ADDED:
+            self.model.result_added(str(event.data.get("result_id")))
+            self.refresh_choices()
+        elif event.kind in (events.RESULT_CHANGED, events.CONSENT_CHANGED):
+            rid = event.data.get("result_id")
+            if rid:
+                self.model.result_changed(str(rid))
+                if rid == self.current_id:
+                    self._load_details(rid, reload_video=False)
+            elif event.kind == events.CONSENT_CHANGED:
+                self.model.reload()
+
+    # --- current take -------------------------------------------------------------------
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        take = self.model.take(current.row()) if current.isValid() else None
+        self._show(take)
+
+    def _show(self, take: Take | None) -> None:
+        self.current_id = take.id if take else None
+        self._update_actions()
+        if take is None:
+            self.current_info = None
+            self.details.show_result(None)
+            self.preview.load(None)
+            return
+        self._load_details(take.id, reload_video=True)
+
+    def _load_details(self, rid: str, reload_video: bool) -> None:
+        root = self.ctx.root
+
+        def read() -> tuple[dict[str, Any], dict[str, Any]]:
+            return records.get_result(root, rid), records.lineage(root, rid)
+
+        def done(res: Any, err: BaseException | None) -> None:  # noqa: ANN401
+            if rid != self.current_id:
+                return
+            if err is not None:
+                self.status.setText(str(err))
+                return
+            info, tree = res
+            self.current_info = info
+            self.details.show_result(info)
+            self.details.lineage.show_tree(tree, rid)
+            if reload_video:
+                self.preview.load(Path(info["path"]), f"{info['id']} · {info['shot'] or ''}",
+                                  info["fps"])
+            self._update_actions()
+
+        run_task(read, done)
+
+    def select_result(self, result_id: str) -> None:
+        row = self.model.row_of(result_id)
+        if row is None:
+            self.status.setText(f"{result_id} is not shown with the current filters")
+            return
+        self.grid.setCurrentIndex(self.model.index(row))
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
+        return [t.id for r in rows if (t := self.model.take(r))]
+
+    def _update_actions(self) -> None:
+        info = self.current_info if self.current_info and \
+            self.current_info["id"] == self.current_id else None
+        self.btn_select.setEnabled(bool(info and info["shot"]))
+        self.btn_variations.setEnabled(bool(info and info["shot"] and info["provider"]))
+        self.btn_compare.setEnabled(self.current_id is not None)
+
+    # --- review keys and edits ----------------------------------------------------------
+    def review_key(self, key: int) -> bool:
+        """Handle a review key from the grid; False if it is not one."""
+        rid = self.current_id
+        take = self.model.take(self.grid.currentIndex().row())
+        if key == Qt.Key.Key_Space:
+            self.preview.player.toggle()
+            return True
+        if rid is None or take is None:
+            return False
+        if key in RATING_KEYS:
+            self.push(rid, "rating", take.rating, RATING_KEYS[key], "Rate take")
+            return True
+        if key == Qt.Key.Key_X:
+            self.push(rid, "review", (take.review, take.rating), ("rejected", -1), "Reject take")
+            return True
+        if key == Qt.Key.Key_P:
+            self.push(rid, "review", (take.review, take.rating), ("approved", take.rating),
+                      "Approve take")
+            return True
+        return False
+
+    def push(self, rid: str, kind: str, old: Any, new: Any, text: str) -> None:  # noqa: ANN401
+        if old == new:
+            return
+        self.ctx.undo_stack.push(ResultEditCommand(self, rid, kind, old, new, text))
+
+    def apply_edit(self, rid: str, kind: str, value: Any) -> None:  # noqa: ANN401
+        """Show the change now, write it on a worker (XMP sidecar included)."""
+        root, bus = self.ctx.root, self.ctx.bus
+        reviewer = self.details.reviewer.text().strip() or None
+        if kind == "rating":
+            self.model.patch(rid, rating=value)
+            work = lambda: records.set_rating(root, rid, value, bus=bus)  # noqa: E731
+        elif kind == "review":
+            status, rating = value
+            self.model.patch(rid, review=status, rating=rating)
+
+            def work() -> None:
+                records.set_review(root, rid, status, reviewer=reviewer, bus=bus)
+                records.set_rating(root, rid, rating, bus=bus)
+        elif kind == "tags":
+            work = lambda: records.set_tags(root, rid, value, bus=bus)  # noqa: E731
+        else:  # pragma: no cover - programming error
+            raise ValueError(kind)
+
+        def done(_res: Any, err: BaseException | None) -> None:  # noqa: ANN401
+            if err is not None:
+                self.status.setText(f"Could not save: {err}")
+                self.model.result_changed(rid)
+            elif kind == "tags":
+                self.refresh_choices()
+
+        run_task(work, done)
+
+    def _edit_tags(self, tags: list[str]) -> None:
+        if self.current_info is None:
+            return
+        try:
+            clean = sorted(dict.fromkeys(records.normalize_tag(t) for t in tags))
+        except records.ResultError as exc:
+            self.status.setText(str(exc))
+            return
+        self.push(self.current_info["id"], "tags", self.current_info["tags"], clean, "Tag take")
+        self.current_info["tags"] = clean
+
+    def _edit_notes(self, text: str) -> None:
+        if self.current_info is None:
+            return
+        rid, root, bus = self.current_info["id"], self.ctx.root, self.ctx.bus
+        run_task(lambda: records.set_notes(root, rid, text, bus=bus),
+                 lambda _r, e: e and self.status.setText(f"Could not save notes: {e}"))
+
+    def _edit_review(self, status: str, reviewer: str, note: str) -> None:
+        if self.current_info is None:
+            return
+        rid, root, bus = self.current_info["id"], self.ctx.root, self.ctx.bus
+        self.model.patch(rid, review=status)
+        run_task(lambda: records.set_review(root, rid, status, reviewer or None, note or None,
+                                            bus=bus),
+                 lambda _r, e: e and self.status.setText(f"Could not save the review: {e}"))
+
+    # --- actions ------------------------------------------------------------------------
+    def set_selected_take(self) -> None:
+        info = self.current_info
+        if not info or not info["shot"]:
+            return
+        shot_id = info["shot"]
+        try:
+            self.ctx.project.shot(shot_id)
+        except KeyError:
+            self.status.setText(f"Shot {shot_id} is no longer in the brief")
+            return
+        error = commands.push_set(self.ctx, shot_id, ("selected_take",), info["id"],
+                                  f"Select take for {shot_id}", merge=False)
+        if error:
+            self.status.setText(error)
+            return
+        self.ctx.brief_changed(shot_id)
+        self.status.setText(f"{info['id']} is now the selected take of {shot_id}")
+
+    def compare_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) < 2:
+            self.status.setText("Select two takes (Ctrl+click) to compare them")
+            return
+        root = self.ctx.root
+        a, b = ids[0], ids[1]
+
+        def read() -> tuple[dict[str, Any], dict[str, Any]]:
+            return records.get_result(root, a), records.get_result(root, b)
+
+        def done(res: Any, err: BaseException | None) -> None:  # noqa: ANN401
+            if err is not None:
+                self.status.setText(str(err))
+                return
+            ia, ib = res
+            self.preview.player.media.pause()
+            self.compare.load((ia["id"], Path(ia["path"]), ia["fps"]),
+                              (ib["id"], Path(ib["path"]), ib["fps"]))
+            self.tabs.setCurrentWidget(self.compare)
+
+        run_task(read, done)
+
+    def queue_variations(self) -> None:
+        info = self.current_info
+        if not info or not info["shot"] or not info["provider"]:
+            return
+        root, bus, project = self.ctx.root, self.ctx.bus, self.ctx.project
+        shot, provider = info["shot"], info["provider"]
+
+        def work() -> int:
+            from studio.queue.enqueue import enqueue, plan
+
+            jobs = enqueue(root, plan(root, project, [shot], provider, variants=1), bus=bus)
+            return len(jobs)
+
+        def done(n: Any, err: BaseException | None) -> None:  # noqa: ANN401
+            self.status.setText(f"Could not queue: {err}" if err else
+                                f"Queued {n} new take(s) of {shot} on {provider}")
+
+        run_task(work, done)
+
+    def _import_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Import video files", str(Path.home()),
+            "Video (*.mp4 *.mov *.m4v *.webm *.mkv);;All files (*)")
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def import_paths(self, paths: list[Path]) -> None:
+        root, bus = self.ctx.root, self.ctx.bus
+        shots = {s.id for s in self.ctx.project.shots}
+        self.status.setText(f"Importing {len(paths)} file(s)…")
+
+        def done(outcomes: Any, err: BaseException | None) -> None:  # noqa: ANN401
+            if err is not None:
+                self.status.setText(f"Import failed: {err}")
+                return
+            ok = [o for o in outcomes if o.result_id and not o.duplicate]
+            bad = [o for o in outcomes if o.error]
+            text = f"Imported {len(ok)} take(s)"
+            if bad:
+                text += f"; {len(bad)} refused: {bad[0].error}"
+            self.status.setText(text)
+
+        run_task(lambda: import_files(root, paths, known_shots=shots, bus=bus), done)
+
+    # --- drag and drop ------------------------------------------------------------------
+    @staticmethod
+    def _video_urls(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        md = event.mimeData()
+        if not md.hasUrls():
+            return []
+        return [Path(u.toLocalFile()) for u in md.urls()
+                if u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in VIDEO_SUFFIXES]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self._video_urls(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = self._video_urls(event)
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    def shutdown(self) -> None:
+        """Stop the players (call before the window closes)."""
+        self.preview.shutdown()
+        self.compare.shutdown()
+
+
+__all__ = ["LibraryPage"]
