@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("project", nargs="?", help="project folder (or its project.yaml)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="render the window offscreen, save it as PNG and exit")
-    parser.add_argument("--page", choices=PAGE_KEYS, help="page to show first")
+    parser.add_argument("--page", metavar="PAGE",
+                        help=f"page to show first: {', '.join(PAGE_KEYS)}")
     parser.add_argument("--theme", choices=("system", "light", "dark"),
                         help="colour theme (default: the saved choice, else the system's)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -51,6 +52,10 @@ def run_app(args: Sequence[str]) -> int:
     parser = build_parser()
     opts = parser.parse_args(argv)
     _configure_logging(opts.verbose)
+    from ui.mainwindow import PAGE_KEYS
+
+    if opts.page is not None and opts.page not in PAGE_KEYS:
+        return _fail(f"unknown page {opts.page!r} (choose from {', '.join(PAGE_KEYS)})")
     if opts.screenshot:
         return _screenshot(opts)
     return _interactive(opts)

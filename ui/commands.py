@@ -52,6 +52,17 @@ def _set(project: Project, shot_id: str | None, path: Path_, value: Any) -> None
     setattr(obj, path[-1], value)  # validate_assignment: raises ValidationError if refused
 
 
+def _restore(project: Project, shot_id: str | None, path: Path_, value: Any) -> None:  # noqa: ANN401
+    """Put a previously valid value back (a refused assignment may have left the new one)."""
+    try:
+        _set(project, shot_id, path, _copy(value))
+    except ValidationError:
+        obj = _target(project, shot_id)
+        for key in path[:-1]:
+            obj = getattr(obj, key)
+        obj.__dict__[path[-1]] = _copy(value)
+
+
 def _copy(value: Any) -> Any:  # noqa: ANN401
     if isinstance(value, list):
         return [v.model_copy(deep=True) if hasattr(v, "model_copy") else v for v in value]
@@ -112,13 +123,14 @@ def push_set(ctx: ProjectContext, shot_id: str | None, path: Path_, value: Any, 
         return None
     try:
         _set(ctx.project, shot_id, path, _copy(value))
+        # assignment validates one field; the whole shot/project must still hold together
+        target = _target(ctx.project, shot_id)
+        type(target).model_validate(target.model_dump())
     except ValidationError as exc:
+        _restore(ctx.project, shot_id, path, current)
         return validation_message(exc)
     # the trial succeeded: put the old value back and let the command apply it
-    try:
-        _set(ctx.project, shot_id, path, _copy(current))
-    except ValidationError:  # pragma: no cover - the old value was valid
-        log.exception("could not restore %s", path)
+    _restore(ctx.project, shot_id, path, current)
     command = SetValueCommand(ctx, shot_id, path, value, text, merge)
     command.old = _copy(current)
     ctx.undo_stack.push(command)

@@ -76,8 +76,8 @@ def autosave_path(root: Path) -> Path:
     return Path(root) / AUTOSAVE_NAME
 
 
-def read_autosave(root: Path) -> Project | None:
-    """The autosaved project if one exists, parses, and differs from project.yaml."""
+def read_autosave(root: Path, current: Project) -> Project | None:
+    """The autosaved project if one exists, parses, and differs from ``current``."""
     path = autosave_path(root)
     if not path.is_file():
         return None
@@ -86,11 +86,7 @@ def read_autosave(root: Path) -> Project | None:
     except StudioError as exc:
         log.warning("ignoring unreadable autosave %s: %s", path, exc)
         return None
-    try:
-        current = (Path(root) / "project.yaml").read_text(encoding="utf-8")
-    except OSError:
-        current = ""
-    return None if model_to_yaml(project) == current else project
+    return None if project == current else project
 
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
@@ -321,7 +317,7 @@ class MainWindow(QMainWindow):
 
         def load() -> tuple[ProjectDocument, Project | None]:
             doc = load_project(Path(path))
-            return doc, read_autosave(doc.root)
+            return doc, read_autosave(doc.root, doc.project)
 
         run_task(load, lambda result, error: self._loaded(Path(path), result, error))
 
@@ -734,6 +730,11 @@ class MainWindow(QMainWindow):
         fn(self.ctx, shot_ids, self)
 
     def about(self) -> None:
+        show_about = _optional("ui.about", "show_about")
+        if show_about is not None:
+            if self.interactive:
+                show_about(self)
+            return
         import pydantic
 
         text = (
