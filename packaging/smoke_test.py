@@ -50,7 +50,7 @@ def distinct_colours(path: Path, limit: int = 8) -> int:
         return limit
     with Image.open(path) as image:
         small = image.convert("RGB").resize((32, 20))
-        return min(limit, len(set(small.getdata())))
+        return min(limit, len(small.getcolors(32 * 20) or []))
 
 
 class Smoke:
