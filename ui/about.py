@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
     QIcon,
+    QShowEvent,
     QStandardItem,
     QStandardItemModel,
 )
@@ -216,6 +217,7 @@ class AboutDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.log_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
         self.copy_button.clicked.connect(self.copy_details)
         self.log_button.clicked.connect(self.open_log_folder)
 
@@ -228,6 +230,10 @@ class AboutDialog(QDialog):
         layout.addWidget(self.log_value)
         layout.addWidget(buttons)
         self.resize(620, 600)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.close_button.setFocus()  # Enter/Esc close; Tab reaches the table
 
     def copy_details(self) -> None:
         QGuiApplication.clipboard().setText(about_text(self.items))
