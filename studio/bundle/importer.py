@@ -88,6 +88,15 @@ def _check_dest(dest: Path) -> None:
 
 def import_bundle(bundle: Path, dest: Path) -> ImportResult:
     """Verify ``bundle`` and open it as a new project at ``dest``."""
+    try:
+        return _import(Path(bundle), Path(dest))
+    except BundleError as exc:
+        if "refused" in str(exc):
+            raise
+        raise BundleError(f"{bundle}: refused, nothing was imported: {exc}") from None
+
+
+def _import(bundle: Path, dest: Path) -> ImportResult:
     started = time.monotonic()
     bundle, dest = Path(bundle), Path(dest).absolute()
     _check_dest(dest)

@@ -77,6 +77,13 @@ class _Doc(FPDF):
         else:
             self.sans, self.mono, self.unicode = "Helvetica", "Courier", False
 
+    def close_fonts(self) -> None:
+        """fpdf2 opens TrueType files lazily and never closes them; do it here."""
+        for font in self.fonts.values():
+            ttfont = getattr(font, "ttfont", None)
+            if ttfont is not None:
+                ttfont.close()
+
     def t(self, text: object) -> str:
         """Text the current fonts can print."""
         value = "" if text is None else str(text)
@@ -365,8 +372,11 @@ def _shot_page(pdf: _Doc, plan: ExportPlan, index: int, shot: Shot, prompt: str,
 
 def _fits(make: Callable[[], _Doc], draw: Callable[[_Doc], None]) -> bool:
     trial = make()
-    draw(trial)
-    return trial.page == 1
+    try:
+        draw(trial)
+        return trial.page == 1
+    finally:
+        trial.close_fonts()
 
 
 def render_brief_pdf(plan: ExportPlan) -> bytes:
@@ -397,4 +407,7 @@ def render_brief_pdf(plan: ExportPlan) -> bytes:
         assert pdf.page == before + 1
     pdf.set_title(f"{project.name} — brief")
     pdf.set_subject(project.client or "")
-    return bytes(pdf.output())
+    try:
+        return bytes(pdf.output())
+    finally:
+        pdf.close_fonts()

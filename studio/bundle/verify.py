@@ -83,14 +83,13 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
         return "encrypted entry"
     if info.compress_type not in ALLOWED_METHODS:
         return f"unsupported compression method {info.compress_type}"
-    mode = info.external_attr >> 16
-    if info.create_system == UNIX and mode:
-        if stat.S_ISLNK(mode):
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if info.create_system == UNIX and kind and kind != stat.S_IFREG:
+        if kind == stat.S_IFLNK:
             return "symbolic link"
-        if stat.S_ISDIR(mode):
+        if kind == stat.S_IFDIR:
             return "folder entry"
-        if not stat.S_ISREG(mode):
-            return "special file (device, pipe or socket)"
+        return "special file (device, pipe or socket)"
     if info.external_attr & MSDOS_DIRECTORY:
         return "folder entry"
     if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
