@@ -303,6 +303,8 @@ class CameosPage(QWidget):
         self.thumb_row.setSpacing(6)
         thumbs = QWidget()
         thumbs.setLayout(self.thumb_row)
+        self.thumb_row.setContentsMargins(0, 0, 0, 0)
+        thumbs.setMinimumHeight(THUMB.height() + 4)
         f.addRow(thumbs)
         add_img = QPushButton(self.tr("Add image…"))
         add_img.clicked.connect(self._pick_likeness)
@@ -367,7 +369,8 @@ class CameosPage(QWidget):
 
         box, f = _form(self.tr("Restrictions"))
         self.f_restrictions = QPlainTextEdit()
-        self.f_restrictions.setFixedHeight(64)
+        self.f_restrictions.setFixedHeight(76)
+        self.f_restrictions.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.f_topics = QLineEdit()
         self.f_topics.setPlaceholderText("topics to avoid, comma separated")
         f.addRow(self.tr("Written"), self.f_restrictions)
@@ -540,8 +543,11 @@ class CameosPage(QWidget):
     def _show_thumbs(self) -> None:
         while self.thumb_row.count():
             item = self.thumb_row.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.setParent(None)
+                widget.deleteLater()
         root = Path(self.ctx.root)
         for rel in self._likeness:
             label = QLabel()
