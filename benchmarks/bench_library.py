@@ -1,0 +1,177 @@
+"""Library at scale: 100,000 takes and 300,000 tags.
+
+    python benchmarks/bench_library.py [--json] [--quick]
+
+Builds a project with bulk SQL (thumbnails are a few shared JPEGs), then measures, in one
+process with the real Library page offscreen: open to first painted grid, a tag filter and a
+text (FTS5) filter (request to rows shown), the worst event-loop stall while scrolling the
+grid through thousands of rows, and peak RSS. Prints {name: {value, unit, target, ok}}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+WORDS = ("aurora ridge dawn runner trail city rain neon summit packshot maya close wide "
+         "dolly orbit crane handheld golden hour fog shoe lace stride skyline").split()
+
+
+def build(root: Path, n: int, tags_per: int) -> None:
+    from PIL import Image
+
+    from studio.project import create_project
+    from studio.results import search
+    from studio.store import Store
+
+    create_project(root, "bench")
+    thumbs = []
+    for i, color in enumerate([(200, 80, 40), (40, 120, 200), (60, 160, 90), (150, 60, 160)]):
+        rel = f"media/shared/thumb{i}.jpg"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (320, 180), color).save(root / rel)
+        thumbs.append(rel)
+    rng = random.Random(7)
+    store = Store.for_project(root)
+    conn = store.connect()
+    with store.transaction(conn):
+        rows, tags = [], []
+        for i in range(n):
+            rid = f"rs-{i:012x}"
+            prompt = " ".join(rng.choice(WORDS) for _ in range(12))
+            rows.append((rid, f"s{i % 6:02d}", f"media/{rid}/take.mp4", thumbs[i % 4], "0" * 64,
+                         1000, 4.0, 1280, 720, 24.0, "h264", "previz", prompt,
+                         1.7e9 + i, rng.randint(-1, 5),
+                         rng.choice(["pending", "approved", "rejected"]), i + 1))
+            for t in rng.sample(range(60), tags_per):
+                tags.append((rid, f"tag{t}"))
+        conn.executemany(
+            "INSERT INTO results (id, shot_id, path, thumbnail, sha256, size, duration, width, "
+            "height, fps, codec, provider, prompt, created_at, rating, review_status, "
+            "search_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.executemany("INSERT INTO tags (result_id, tag) VALUES (?, ?)", tags)
+        search.rebuild(conn)
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def _pin_singletons() -> None:
+    """Work around PySide6 6.12.0 on Python 3.11: Signal.emit() and some event-loop paths
+    drop a reference to True/None they never took, so a long-running event loop ends in
+    "deallocating None". Pin them for this benchmark process (reported to the lead)."""
+    import ctypes
+
+    for obj in (True, False, None):
+        for _ in range(2_000_000):
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    n = 10_000 if args.quick else 100_000
+    tmp = Path(tempfile.mkdtemp(prefix="bench-library-"))
+    root = tmp / "p"
+    t0 = time.perf_counter()
+    build(root, n, 3)
+    build_s = time.perf_counter() - t0
+
+    from PySide6.QtCore import QLoggingCategory
+    from PySide6.QtWidgets import QApplication
+
+    QLoggingCategory.setFilterRules("qt.multimedia.*=false")
+    _pin_singletons()
+    app = QApplication([])
+    from studio.events import EventBus
+    from studio.project import load_project
+    from ui.context import ProjectContext
+    from ui.pages.library import LibraryPage
+
+    def pump_until(cond, limit: float = 10.0) -> float:  # noqa: ANN001
+        start = time.perf_counter()
+        while not cond() and time.perf_counter() - start < limit:
+            app.processEvents()
+            time.sleep(0.001)
+        return time.perf_counter() - start
+
+    painted = {"n": 0}
+    t_open = time.perf_counter()
+    ctx = ProjectContext(load_project(root), EventBus())
+    page = LibraryPage(ctx)
+    page.resize(1280, 800)
+    page.show()
+    vp = page.grid.viewport()
+    orig = vp.paintEvent if hasattr(vp, "paintEvent") else None  # noqa: F841
+    pump_until(lambda: page.model.rowCount() > 0)
+    app.processEvents()
+    page.grid.viewport().repaint()
+    open_ms = (time.perf_counter() - t_open) * 1000
+    painted["n"] = page.model.rowCount()
+
+    def filter_ms(**kw: object) -> float:
+        from studio.results.records import ResultFilter
+
+        t = time.perf_counter()
+        page.model.set_filter(ResultFilter(**kw))  # type: ignore[arg-type]
+        pump_until(lambda: not page.model.busy)
+        page.grid.viewport().repaint()
+        return (time.perf_counter() - t) * 1000
+
+    tag_ms = max(filter_ms(tags=["tag7"]) for _ in range(3))
+    text_ms = max(filter_ms(text="aurora summit") for _ in range(3))
+    filter_ms()
+
+    # scroll: page down repeatedly, measuring each event-loop turn
+    bar = page.grid.verticalScrollBar()
+    worst = 0.0
+    steps = 300 if not args.quick else 100
+    for _ in range(steps):
+        t = time.perf_counter()
+        bar.setValue(bar.value() + page.grid.viewport().height())
+        app.processEvents()
+        page.grid.viewport().repaint()
+        worst = max(worst, (time.perf_counter() - t) * 1000)
+        pump_until(lambda: not page.model.busy, 2.0)
+    rows_seen = page.model.rowCount()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    page.shutdown()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    out = {
+        "library_open_first_paint": {"value": round(open_ms, 1), "unit": "ms", "target": 500,
+                                     "ok": open_ms <= 500},
+        "library_tag_filter": {"value": round(tag_ms, 1), "unit": "ms", "target": 50,
+                               "ok": tag_ms <= 50},
+        "library_text_filter": {"value": round(text_ms, 1), "unit": "ms", "target": 50,
+                                "ok": text_ms <= 50},
+        "library_scroll_worst_stall": {"value": round(worst, 1), "unit": "ms", "target": 30,
+                                       "ok": worst <= 30,
+                                       "detail": f"{steps} page-downs, {rows_seen} rows loaded"},
+        "library_peak_memory": {"value": round(rss_mb, 1), "unit": "MB", "target": 300,
+                                "ok": rss_mb <= 300,
+                                "detail": f"{n} takes, {n * 3} tags, build {build_s:.1f}s"},
+    }
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k:32} {v['value']:>8} {v['unit']:3} target {v['target']:>5}  "
+                  f"{'ok' if v['ok'] else 'MISS'}  {v.get('detail', '')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
