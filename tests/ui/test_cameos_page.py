@@ -52,7 +52,8 @@ def test_lists_sample_cameo_with_active_badge(page: CameosPage, qtmodeltester) -
     assert page.name_title.text() == "Maya Okafor"
     assert page.badge.text() == "Active"
     assert page.f_territories.text() == "GB, IE, US"
-    assert page.f_voice.isChecked() and not page.f_remix.isChecked()
+    assert page.f_voice.isChecked()
+    assert not page.f_remix.isChecked()
     assert "s03-maya-stride" in page.shots_label.text()
     assert "speaks" in page.shots_label.text()
     assert page.audit_model.rowCount() == 1
@@ -94,7 +95,8 @@ def test_new_cameo_with_evidence_and_likeness(page: CameosPage, tmp_path: Path,
     face = tmp_path / "ola.png"
     image.save(str(face))
     page.new_button.click()
-    assert page.is_new and page.badge.text() == "New"
+    assert page.is_new
+    assert page.badge.text() == "New"
     page.f_name.setText("Ola Nordmann")
     page.f_id.setText("ola-nordmann")
     page.f_method.setCurrentIndex(page.f_method.findData("signed_release"))
@@ -136,7 +138,8 @@ def test_revoke_through_dialog_blocks_jobs(page: CameosPage, qtbot: QtBot) -> No
         dialog.revoke_button.click()
     assert badges(page) == {"maya-okafor": "revoked"}
     assert page.last_revoke.jobs_blocked == 1
-    assert not page.revoke_button.isEnabled() and not page.save_button.isEnabled()
+    assert not page.revoke_button.isEnabled()
+    assert not page.save_button.isEnabled()
     assert "Talent withdrew consent" in page.reasons.text()
     assert page.audit_model.index(0, 2).data() == "revoked"
     with store.session() as conn:
