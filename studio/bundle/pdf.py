@@ -370,13 +370,11 @@ def _shot_page(pdf: _Doc, plan: ExportPlan, index: int, shot: Shot, prompt: str,
         lay.para(shot.notes, size=9.5, style="I")
 
 
-def _fits(make: Callable[[], _Doc], draw: Callable[[_Doc], None]) -> bool:
-    trial = make()
-    try:
-        draw(trial)
-        return trial.page == 1
-    finally:
-        trial.close_fonts()
+def _fits(trial: _Doc, draw: Callable[[_Doc], None]) -> bool:
+    """Does ``draw`` stay on one page? (drawn on a scratch document)"""
+    before = trial.page
+    draw(trial)
+    return trial.page == before + 1
 
 
 def render_brief_pdf(plan: ExportPlan) -> bytes:
@@ -387,15 +385,13 @@ def render_brief_pdf(plan: ExportPlan) -> bytes:
     names = cameo_names(plan.doc.root)
     footer = f"{project.name}  ·  {project.client}" if project.client else project.name
 
-    def make() -> _Doc:
-        return _Doc(footer)
-
-    pdf = make()
+    pdf = _Doc(footer)
+    trial = _Doc(footer)
     _cover(pdf, plan)
     for index, shot in enumerate(project.shots, start=1):
         prompt = compile_shot(project, shot, names=names).prompt
         for scale in SCALES:
-            if _fits(make, lambda d, s=scale: _shot_page(d, plan, index, shot, prompt, s)):
+            if _fits(trial, lambda d, s=scale: _shot_page(d, plan, index, shot, prompt, s)):
                 break
         else:
             log.warning("shot %s does not fit one page even at %s%%; cutting it", shot.id,
@@ -411,3 +407,4 @@ def render_brief_pdf(plan: ExportPlan) -> bytes:
         return bytes(pdf.output())
     finally:
         pdf.close_fonts()
+        trial.close_fonts()
