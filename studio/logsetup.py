@@ -116,6 +116,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is *now* (test runners and IDEs swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201 - TextIO
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def default_log_dir() -> Path:
     """``$STUDIO_LOG_DIR`` or the platform's user log folder for the app."""
     override = os.environ.get("STUDIO_LOG_DIR")
@@ -169,7 +181,7 @@ def configure_logging(verbose: bool = False) -> Path:
     file_handler.addFilter(redactor)
     setattr(file_handler, _HANDLER_TAG, "file")
 
-    console = logging.StreamHandler(sys.stderr)
+    console = _StderrHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter(CONSOLE_FORMAT))
     console.addFilter(redactor)

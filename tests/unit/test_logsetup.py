@@ -146,3 +146,15 @@ def test_unwritable_log_dir_falls_back_to_temp(
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert "cannot write the log folder" in path.read_text(encoding="utf-8")
+
+
+def test_console_output_follows_the_current_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_root: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("STUDIO_LOG_DIR", str(tmp_path))
+    configure_logging()
+    logging.getLogger("studio.console").warning("disk nearly full, key=%s", "abcdef123456")
+    err = capsys.readouterr().err
+    assert "WARNING studio.console: disk nearly full, key=[redacted]" in err
+    assert "abcdef123456" not in err
