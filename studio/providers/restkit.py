@@ -110,8 +110,8 @@ async def _fetch_once(client: httpx.AsyncClient, url: str, dest: Path, progress:
     for _ in range(MAX_REDIRECTS + 1):
         headers = dict(auth or {}) if same_origin(current, api_origin) else {}
         try:
-            response = await http.send(client, "GET", current, provider=provider, secret=secret,
-                                       stream=True, sleep=sleep, headers=headers)
+            response = await _get_once_no_redirect(client, current, headers, provider=provider,
+                                                   secret=secret, sleep=sleep)
         except APIStatusError as exc:
             if exc.status in (403, 404, 410):
                 raise DownloadError(
@@ -146,6 +146,35 @@ async def _fetch_once(client: httpx.AsyncClient, url: str, dest: Path, progress:
             raise DownloadError(f"{provider}: the {what} download was empty")
         return
     raise DownloadError(f"{provider}: too many redirects fetching the {what}")
+
+
+async def _get_once_no_redirect(client: httpx.AsyncClient, url: str, headers: dict[str, str], *,
+                                provider: str, secret: str | None,
+                                sleep: http.Sleep) -> httpx.Response:
+    """GET (streamed) with the retry policy of :func:`http.send`, but never following a
+    redirect itself: the caller decides which headers the next origin may see."""
+    attempt = 0
+    while True:
+        request = client.build_request("GET", url, headers=headers)
+        try:
+            response = await client.send(request, stream=True, follow_redirects=False)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            if attempt >= http.MAX_RETRIES:
+                raise DownloadError(f"{provider}: download connection failed "
+                                    f"({type(exc).__name__})") from None
+            await sleep(http.backoff_delay(attempt))
+            attempt += 1
+            continue
+        if response.status_code < 400:
+            return response
+        body = await response.aread()
+        await response.aclose()
+        error = http.status_error(provider, response, secret, body)
+        if not http.should_retry(response) or attempt >= http.MAX_RETRIES:
+            raise error
+        hint = http.retry_after_seconds(response.headers)
+        await sleep(hint if hint is not None else http.backoff_delay(attempt))
+        attempt += 1
 
 
 async def best_effort_thumbnail(client: httpx.AsyncClient, url: str | None, dest: Path, *,

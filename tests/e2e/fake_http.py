@@ -265,3 +265,62 @@ class FakeServer:
         if truncate:
             h.wfile.flush()
             FakeServer._cut(h)
+
+
+# -- queue-engine helpers for the e2e tests ---------------------------------------------
+
+def queue_shots(root: Any, provider: str, shots: list[str] | None = None,  # noqa: ANN401
+                model: str | None = None, variants: int | None = 1) -> list[Any]:
+    from studio.project import load_project
+    from studio.queue.enqueue import enqueue, plan
+
+    doc = load_project(root)
+    return enqueue(root, plan(root, doc.project, shots, provider, variants=variants,
+                              model=model))
+
+
+def run_engine(root: Any, timeout: float = 60, sleep_scale: float = 0.01) -> Any:  # noqa: ANN401
+    import asyncio
+
+    from studio.events import EventBus
+    from studio.queue.engine import QueueEngine
+
+    engine = QueueEngine(root, EventBus(), sleep_scale=sleep_scale, reconcile_delay=0.05)
+    asyncio.run(asyncio.wait_for(engine.run(until_idle=True), timeout))
+    return engine
+
+
+def all_jobs(root: Any) -> list[Any]:  # noqa: ANN401
+    from studio.queue import jobs as J
+    from studio.store import Store
+
+    with Store.for_project(root).session() as conn:
+        return J.list_jobs(conn)
+
+
+def job_events(root: Any) -> list[str]:  # noqa: ANN401
+    from studio.store import Store
+
+    with Store.for_project(root).session() as conn:
+        return [str(r[0]) for r in conn.execute("SELECT detail FROM job_events")]
+
+
+def stop_engine_when(root: Any, predicate: Callable[[Any], bool],  # noqa: ANN401
+                     timeout: float = 20) -> None:
+    """Run an engine in its thread until ``predicate(job)`` holds for every job, then stop
+    it (the "kill" half of a kill/restart test)."""
+    from studio.events import EventBus
+    from studio.queue.engine import EngineThread, QueueEngine
+
+    thread = EngineThread(QueueEngine(root, EventBus(), sleep_scale=0.01, reconcile_delay=0.05))
+    thread.start()
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            jobs = all_jobs(root)
+            if jobs and all(predicate(j) for j in jobs):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"jobs never reached the state: {[(j.status, j.error) for j in jobs]}")
+    finally:
+        thread.stop()

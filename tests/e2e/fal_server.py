@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fake_http import FakeServer, Recorded, Reply, sample_mp4
+from tests.e2e.fake_http import FakeServer, Recorded, Reply, sample_mp4
 
 ANY = object()
 PIKA_ASPECTS = ["16:9", "9:16", "1:1", "4:5", "5:4", "3:2", "2:3"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fake_http import FakeServer, Recorded, Reply, sample_jpeg, sample_mp4
+from tests.e2e.fake_http import FakeServer, Recorded, Reply, sample_jpeg, sample_mp4
 
 PREFIX = "/dream-machine/v1"
 MODELS = {"ray-2", "ray-flash-2", "ray-1-6"}

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from fake_http import FakeServer, Recorded, Reply, sample_mp4
+from tests.e2e.fake_http import FakeServer, Recorded, Reply, sample_mp4
 
 API_VERSION = "2024-11-06"
 TEXT_RATIOS = {"1280:720", "720:1280"}

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from fake_http import FakeServer, Recorded, Reply, sample_mp4
+from tests.e2e.fake_http import FakeServer, Recorded, Reply, sample_mp4
 
 MODELS = {"veo-3.1-generate-preview", "veo-3.1-fast-generate-preview",
           "veo-3.1-lite-generate-preview", "veo-3.0-generate-001", "veo-3.0-fast-generate-001",
@@ -82,7 +82,9 @@ class VeoServer(FakeServer):
             if rec.query.get("alt") != ["media"]:
                 return Reply(400, google_error(400, "alt=media required", "INVALID_ARGUMENT"))
             if self.redirect_downloads:
-                return Reply(302, None, {"Location": f"{self.url}/_redirected/{m.group(1)}.mp4"})
+                # another origin (like Google's CDN): the key must not follow the redirect
+                cdn = self.url.replace("127.0.0.1", "localhost")
+                return Reply(302, None, {"Location": f"{cdn}/_redirected/{m.group(1)}.mp4"})
             return self.file(m.group(1))
         m = re.fullmatch(r"/_redirected/([^/]+)\.mp4", rec.path)
         if m and rec.method == "GET":
