@@ -28,7 +28,8 @@ def studio(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 
 def assert_real_screenshot(path: Path) -> Image.Image:
     image = Image.open(path).convert("RGB")
-    assert image.width >= 900 and image.height >= 600
+    assert image.width >= 900
+    assert image.height >= 600
     stat = ImageStat.Stat(image)
     assert max(stat.stddev) > 10, "the screenshot is (nearly) uniform"
     assert len(image.getcolors(maxcolors=1_000_000) or []) > 50

@@ -54,8 +54,10 @@ def test_direction_edit_updates_prompt_and_undo_restores(window: MainWindow) -> 
     shot = window.ctx.project.shot("s01-ridge-dawn")
     assert shot.direction.movement == "dolly-in"
     text = prompt_text(page)
-    assert "dolly in, slow and deliberate" in text and "crane, slow" not in text
-    assert window.is_dirty() and window.isWindowModified()
+    assert "dolly in, slow and deliberate" in text
+    assert "crane, slow" not in text
+    assert window.is_dirty()
+    assert window.isWindowModified()
     # the combo carries the term's description as its tooltip
     assert "toward the subject" in combo.toolTip()
     window.act_undo.trigger()
@@ -94,7 +96,8 @@ def test_refused_edit_changes_nothing(window: MainWindow) -> None:
     page.editor.duration.setValue(2.0)  # s01 has a beat at 3.5 s
     assert window.ctx.project.shot("s01-ridge-dawn").duration == 6
     assert window.ctx.undo_stack.count() == 0
-    assert messages and "after the shot ends" in messages[-1]
+    assert messages
+    assert "after the shot ends" in messages[-1]
     assert page.editor.duration.value() == 6.0
 
 
@@ -132,8 +135,10 @@ def test_move_left_right_duplicate_delete_add_are_undoable(window: MainWindow) -
     page.select_row(2)
     window.act_dup_shot.trigger()
     shots = window.ctx.project.shots
-    assert len(shots) == 7 and shots[3].id == f"{ids[2]}-2"
-    assert shots[3].direction == shots[2].direction and shots[3].title.endswith("(copy)")
+    assert len(shots) == 7
+    assert shots[3].id == f"{ids[2]}-2"
+    assert shots[3].direction == shots[2].direction
+    assert shots[3].title.endswith("(copy)")
     assert page.current_shot_id() == shots[3].id
     window.act_del_shot.trigger()
     assert [s.id for s in window.ctx.project.shots] == ids
@@ -142,7 +147,8 @@ def test_move_left_right_duplicate_delete_add_are_undoable(window: MainWindow) -
     assert [s.id for s in window.ctx.project.shots] == ids[1:]
     assert page.editor.shot_id == ids[1]
     window.act_add_shot.trigger()
-    assert len(window.ctx.project.shots) == 6 and window.ctx.project.shots[1].title == "New shot"
+    assert len(window.ctx.project.shots) == 6
+    assert window.ctx.project.shots[1].title == "New shot"
     for _ in range(4):
         stack.undo()
     assert [s.id for s in window.ctx.project.shots] == ids
@@ -187,9 +193,11 @@ def test_item_models_pass_qtmodeltester(window: MainWindow, qtmodeltester) -> No
 def test_save_writes_project_yaml_and_clears_dirty(window: MainWindow, sample_copy: Path) -> None:
     page = shots_page(window)
     page.editor.combos["emotion"].setCurrentIndex(page.editor.combos["emotion"].findData("serene"))
-    assert "*" in window.windowTitle() and window.isWindowModified()
+    assert "*" in window.windowTitle()
+    assert window.isWindowModified()
     window.act_save.trigger()
-    assert not window.is_dirty() and not window.isWindowModified()
+    assert not window.is_dirty()
+    assert not window.isWindowModified()
     reloaded = load_project(sample_copy)
     assert reloaded.project.shot("s01-ridge-dawn").direction.emotion == "serene"
     assert reloaded.project == window.ctx.project
@@ -206,7 +214,8 @@ def test_save_conflict_asks_and_never_overwrites_on_cancel(
     window.page("brief")
     shots_page(window).editor.variants.setValue(3)
     window.save()
-    assert asked and "changed on disk" in asked[0]
+    assert asked
+    assert "changed on disk" in asked[0]
     assert path.read_text(encoding="utf-8") == edited
     assert window.is_dirty()
     monkeypatch.setattr(window, "_ask_conflict", lambda msg: "overwrite")
@@ -254,7 +263,8 @@ def test_no_recovery_offer_when_autosave_matches(qtbot: QtBot, sample_copy: Path
     win = MainWindow(Settings(path=tmp_path / "s.json"), interactive=False)
     qtbot.addWidget(win)
     win.open_project(sample_copy)
-    assert win.ctx is not None and offered == []
+    assert win.ctx is not None
+    assert offered == []
 
 
 def test_clean_close_removes_autosave(qtbot: QtBot, window: MainWindow, sample_copy: Path) -> None:
@@ -289,7 +299,8 @@ def test_broken_project_shows_error_and_file_untouched(
     qtbot.addWidget(win)
     win.open_project(root)
     assert win.ctx is None
-    assert len(shown) == 1 and "Could not open the project" in shown[0]
+    assert len(shown) == 1
+    assert "Could not open the project" in shown[0]
     assert where in shown[0]
     assert (root / "project.yaml").read_text(encoding="utf-8") == content
     assert sorted(p.name for p in root.iterdir()) == ["project.yaml"]
@@ -299,7 +310,8 @@ def test_unreadable_folder_is_reported(qtbot: QtBot, tmp_path: Path) -> None:
     win = MainWindow(Settings(path=tmp_path / "s.json"), interactive=False)
     qtbot.addWidget(win)
     win.open_project(tmp_path / "missing")
-    assert win.ctx is None and "no such project folder" in win.last_error
+    assert win.ctx is None
+    assert "no such project folder" in win.last_error
 
 
 def test_brief_page_edits_are_undoable(window: MainWindow) -> None:
@@ -345,4 +357,5 @@ def test_settings_remember_recent_and_geometry(qtbot: QtBot, tmp_path: Path, sam
     win.close()
     settings = Settings.load(path)
     assert settings.recent[0] == str(sample_copy.resolve())
-    assert "geometry" in settings.window and "shots_splitter" in settings.window
+    assert "geometry" in settings.window
+    assert "shots_splitter" in settings.window

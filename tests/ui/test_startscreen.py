@@ -32,13 +32,15 @@ def test_start_screen_lists_the_four_templates(qtbot: QtBot) -> None:
     ids = {c.id for c in screen.cards}
     assert ids == {"social-ad", "product-demo", "brand-film", "training-module"}
     aspects = {c.id: c.aspect for c in screen.cards}
-    assert aspects["social-ad"] == "9:16" and aspects["product-demo"] == "16:9"
+    assert aspects["social-ad"] == "9:16"
+    assert aspects["product-demo"] == "16:9"
     chosen: list[str] = []
     screen.newFromTemplate.connect(chosen.append)
     buttons = [b for b in screen.findChildren(QPushButton) if b.text() == "Use template"]
     assert len(buttons) == 4
     buttons[0].click()
-    assert chosen and chosen[0] in ids
+    assert chosen
+    assert chosen[0] in ids
 
 
 def test_new_project_from_template_opens_it(qtbot: QtBot, tmp_path: Path) -> None:
@@ -73,7 +75,8 @@ def test_sample_button_and_recent_list(qtbot: QtBot, tmp_path: Path, sample_copy
     qtbot.addWidget(win)
     assert win.stack.currentWidget() is win.start
     win.start.sample_button.click()
-    assert win.ctx is not None and win.ctx.root == sample_copy
+    assert win.ctx is not None
+    assert win.ctx.root == sample_copy
     assert win.close_project()
     assert win.stack.currentWidget() is win.start
     model = win.start.recent_model
@@ -81,7 +84,8 @@ def test_sample_button_and_recent_list(qtbot: QtBot, tmp_path: Path, sample_copy
     index = model.index(0, 0)
     assert str(sample_copy.resolve()) in index.data()
     win.start.recent_view.activated.emit(index)
-    assert win.ctx is not None and win.ctx.root.resolve() == sample_copy.resolve()
+    assert win.ctx is not None
+    assert win.ctx.root.resolve() == sample_copy.resolve()
     assert sample_project().name == "aurora-launch"
 
 
@@ -89,7 +93,8 @@ def test_settings_file_from_the_future_is_not_overwritten(tmp_path: Path) -> Non
     path = tmp_path / "settings.json"
     path.write_text('{"version": 99, "recent": ["/x"]}', encoding="utf-8")
     settings = Settings.load(path)
-    assert settings.read_only and settings.recent == []
+    assert settings.read_only
+    assert settings.recent == []
     settings.add_recent(tmp_path)
     settings.save()
     assert path.read_text(encoding="utf-8") == '{"version": 99, "recent": ["/x"]}'

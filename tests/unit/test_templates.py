@@ -30,13 +30,16 @@ def test_template_is_a_well_directed_brief(template_id: str) -> None:
         assert project.style.aspect == EXPECTED[template_id]
     vocab = default_vocabulary()
     for shot in project.shots:
-        assert shot.prose.strip() and shot.title
+        assert shot.prose.strip()
+        assert shot.title
         assert shot.beats, shot.id
         d = shot.direction
         for field in ("shot_size", "angle", "movement", "emotion", "lighting", "lens_type"):
             value = getattr(d, field)
-            assert value and vocab.knows(FIELD_CATEGORY[field], value), (shot.id, field, value)
-        assert d.lens_mm and d.aperture
+            assert value, (shot.id, field)
+            assert vocab.knows(FIELD_CATEGORY[field], value), (shot.id, field, value)
+        assert d.lens_mm
+        assert d.aperture
         assert not shot.cameos  # templates never name a real person
     assert any(s.dialogue for s in project.shots)
     errors = [lint for lint in lint_project(project) if lint.severity == "error"]
@@ -60,4 +63,5 @@ def test_studio_new_with_template(tmp_path: Path, template_id: str,
 def test_unknown_template_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["new", str(tmp_path / "x"), "--template", "nope"]) == 1
     err = capsys.readouterr().err
-    assert "unknown template 'nope'" in err and "social-ad" in err
+    assert "unknown template 'nope'" in err
+    assert "social-ad" in err
