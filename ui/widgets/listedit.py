@@ -23,6 +23,7 @@ class ListEdit(QLineEdit):
         self._value = list(values)
         if not self.hasFocus() or split_list(self.text()) != self._value:
             self.setText(", ".join(values))
+            self.setCursorPosition(0)  # show the start of a long list, not its tail
 
     def _commit(self) -> None:
         values = split_list(self.text())
