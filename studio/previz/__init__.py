@@ -8,6 +8,12 @@ request. See docs/readme/previz.md.
 
 from __future__ import annotations
 
-from studio.previz.render import RenderCancelled, render, render_thumbnail, output_size
+from studio.previz.render import (
+    RenderCancelled,
+    output_size,
+    render,
+    render_frame,
+    render_thumbnail,
+)
 
-__all__ = ["RenderCancelled", "render", "render_thumbnail", "output_size"]
+__all__ = ["RenderCancelled", "output_size", "render", "render_frame", "render_thumbnail"]
