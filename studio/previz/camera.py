@@ -273,7 +273,12 @@ class Timeline:
                     dur = min(0.4, max(0.18, length * 0.25)) / k ** 0.5
                     start = min(0.3, length * 0.15)
                     v = (local - start) / dur
-                    zoom *= 1 + 2.2 * (ease_in(v) if v < 1 else 1.0)
+                    amount = ease_in(v) if v < 1 else 1.0
+                    zoom *= 1 + 2.2 * amount
+                    # crash in on the face (people) or the middle of the object
+                    target_y = fr.subject_height * (0.93 if fr.human else 0.5)
+                    aim = math.atan((target_y - c.y) / max(0.05, d - c.z))
+                    dpitch += (aim - fr.base.pitch) * amount
                     if live and 0 < v < 1:
                         c.zoom_blur = max(c.zoom_blur, 3 * v * v * 0.4)
                 elif move == "dolly-zoom":

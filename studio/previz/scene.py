@@ -318,8 +318,8 @@ class Scene:
                 pts.append(view.screen(sx, hz - view.f * math.tan(e)))
             if self.kind == "urban":
                 pts = _stepped(pts)
-            pts.append(view.screen(self.w + m, hz + 4))
-            pts.append(view.screen(-m, hz + 4))
+            pts.append(view.screen(self.w + m, hz + 1))
+            pts.append(view.screen(-m, hz + 1))
             draw.polygon(pts, fill=colour)
 
     def _ground(self, draw: ImageDraw.ImageDraw, view: View) -> None:
@@ -355,13 +355,16 @@ class Scene:
         m = self.margin
         k = math.ceil((cam.z + near) / g)
         count = 0
+        depth = max(1.0, bottom - hz)
+        z_far = min(far, 16 * g)
         while count < 60:
             z = k * g
             dz = z - cam.z
-            if dz > far:
+            if dz > z_far:
                 break
             y = hz + view.f * cam.y / dz
-            colour = mix(lk.grid, far_colour, min(1.0, (dz / far) ** 0.6))
+            under = self._ground_lut[int(min(1.0, ((y - hz) / depth) ** 0.45 * 1.05) * 255)]
+            colour = mix(lk.grid, under, min(1.0, (dz / z_far) ** 0.5))
             draw.line([view.screen(-m, y), view.screen(self.w + m, y)], fill=colour, width=width)
             k += 1
             count += 1
@@ -679,11 +682,12 @@ def _human(x: float, walk: float) -> list[tuple[list[tuple[float, float]], int]]
         foot = (x + side * 0.1 + sw * 0.45, 0.0 + max(0.0, sw * side) * 0.06)
         polys.append(([(hip[0] - 0.07, hip[1]), (hip[0] + 0.07, hip[1]),
                        (foot[0] + 0.055, foot[1]), (foot[0] - 0.055, foot[1])], 0))
-    # torso and hips: rounded shoulders, a slight waist
-    polys.append(([(x - 0.17, 0.9 + y), (x + 0.17, 0.9 + y), (x + 0.155, 1.08 + y),
-                   (x + 0.2, 1.36 + y), (x + 0.19, 1.45 + y), (x + 0.12, 1.5 + y),
-                   (x - 0.12, 1.5 + y), (x - 0.19, 1.45 + y), (x - 0.2, 1.36 + y),
-                   (x - 0.155, 1.08 + y)], 1))
+    # torso and hips: rounded shoulders sloping to the neck, a slight waist
+    polys.append(([(x - 0.17, 0.9 + y), (x + 0.17, 0.9 + y), (x + 0.15, 1.08 + y),
+                   (x + 0.19, 1.34 + y), (x + 0.195, 1.41 + y), (x + 0.175, 1.46 + y),
+                   (x + 0.13, 1.49 + y), (x + 0.06, 1.515 + y), (x - 0.06, 1.515 + y),
+                   (x - 0.13, 1.49 + y), (x - 0.175, 1.46 + y), (x - 0.195, 1.41 + y),
+                   (x - 0.19, 1.34 + y), (x - 0.15, 1.08 + y)], 1))
     # arms (swing against the legs)
     for side, sw in ((-1, -swing), (1, swing)):
         sh = (x + side * 0.18, 1.46 + y)
@@ -691,10 +695,11 @@ def _human(x: float, walk: float) -> list[tuple[list[tuple[float, float]], int]]
         polys.append(([(sh[0] - 0.05, sh[1]), (sh[0] + 0.05, sh[1]),
                        (hand[0] + 0.037, hand[1]), (hand[0] - 0.037, hand[1])], 1))
     # neck and head
-    polys.append(([(x - 0.05, 1.46 + y), (x + 0.05, 1.46 + y), (x + 0.045, 1.56 + y),
-                   (x - 0.045, 1.56 + y)], 0))
-    head = [(x + 0.092 * math.cos(a / 24 * math.tau), 1.645 + y + 0.113 * math.sin(a / 24 * math.tau))
-            for a in range(24)]
+    polys.append(([(x - 0.055, 1.48 + y), (x + 0.055, 1.48 + y), (x + 0.048, 1.57 + y),
+                   (x - 0.048, 1.57 + y)], 0))
+    head = [(x + 0.094 * math.cos(a / 28 * math.tau), 1.65 + y + 0.115 * math.sin(a / 28 * math.tau)
+             - (0.018 if math.sin(a / 28 * math.tau) < -0.6 else 0.0))
+            for a in range(28)]
     polys.append((head, 0))
     return polys
 
