@@ -104,6 +104,43 @@ def sha256_file(path: Path | str, chunk: int = MIB) -> str:
     return digest.hexdigest()
 
 
+def _check_iso_boxes(path: Path) -> None:
+    """Walk the top-level boxes of an MP4/MOV: a box that runs past the end of the file means
+    the file was cut short (cheap, exact, and catches what metadata-only probing cannot)."""
+    size = path.stat().st_size
+    offset = 0
+    boxes = 0
+    with open(path, "rb") as fh:
+        while offset < size:
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                raise MediaError(f"{path}: the file ends inside a box header at byte {offset}; "
+                                 "it is truncated")
+            box_size = int.from_bytes(header[:4], "big")
+            box_type = header[4:8]
+            if box_size == 1:
+                if len(header) < 16:
+                    raise MediaError(f"{path}: the file ends inside a box header at byte {offset}; "
+                                     "it is truncated")
+                box_size = int.from_bytes(header[8:16], "big")
+            elif box_size == 0:
+                box_size = size - offset  # "to the end of the file"
+            if box_size < 8:
+                raise MediaError(f"{path}: invalid box size {box_size} at byte {offset}; "
+                                 "the file is damaged")
+            if offset + box_size > size:
+                name = box_type.decode("latin-1", "replace")
+                raise MediaError(
+                    f"{path}: the '{name}' box at byte {offset} needs {offset + box_size} bytes "
+                    f"but the file has {size}; it is truncated"
+                )
+            offset += box_size
+            boxes += 1
+            if boxes > 100_000:
+                raise MediaError(f"{path}: too many top-level boxes; the file is damaged")
+
+
 def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r")
@@ -161,7 +198,9 @@ def _container_name(container: av.container.InputContainer) -> str:
 def probe(path: Path | str) -> Probe:
     """Read a video's metadata (no decoding). Raises MediaError for anything unreadable."""
     path = Path(path)
-    _read_head(path)  # clear errors for missing / unreadable / folders
+    head = _read_head(path)  # clear errors for missing / unreadable / folders
+    if sniff_container(head) == "mp4":
+        _check_iso_boxes(path)
     with _open(path) as container:
         return _probe_open(path, container)
 
@@ -189,6 +228,8 @@ def verify_video(path: Path | str, expected_size: int | None = None) -> Probe:
         raise MediaError(
             f"{path}: not a video file (no MP4/MOV or WebM/Matroska signature in the first bytes)"
         )
+    if kind == "mp4":
+        _check_iso_boxes(path)
     with _open(path) as container:
         info = _probe_open(path, container)
         if info.width <= 0 or info.height <= 0:
@@ -216,7 +257,10 @@ def _decode_check(path: Path, container: av.container.InputContainer) -> int:
                 continue  # the flush packet
             packets += 1
             if packet.is_corrupt:
-                raise MediaError(f"{path}: packet {packets} is corrupt (the file is damaged)")
+                raise MediaError(
+                    f"{path}: video packet {packets} is cut short or corrupt; "
+                    "the file is damaged or truncated"
+                )
             decoded_frames += len(ctx.decode(packet))
         decoded_frames += len(ctx.decode(None))
     except av.error.FFmpegError as exc:
