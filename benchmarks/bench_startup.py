@@ -1,0 +1,184 @@
+"""Startup: opening the sample project to the first painted main window, against bare PySide6.
+
+    python benchmarks/bench_startup.py [--quick] [--json] [--runs N]
+
+Each run is a fresh Python process (``-X importtime`` off, no bytecode writing disabled, the
+same interpreter and environment). The parent notes ``time.monotonic()`` (CLOCK_MONOTONIC,
+shared by every process on Linux) just before spawning; the child prints the monotonic time
+at which its main window finished its first paint *with the content shown*:
+
+* ``app``: what ``studio PROJECT`` does (``ui.app._interactive``): QApplication, user
+  settings, theme, ``MainWindow``, ``show()``, ``open_project(sample)`` (loaded off the GUI
+  thread) — the clock stops at the first ``UpdateRequest`` (the top-level repaint) handled
+  after ``projectOpened``.
+* ``bare``: a plain ``QMainWindow`` that reads the same project.yaml with ``yaml.safe_load``
+  and shows its name in a label — the clock stops at its first ``UpdateRequest``.
+
+Runs alternate (bare, app, bare, app, …) so drift in machine load hits both; the value is
+median(app) / median(bare) (target ≤ 1.5). Peak RSS is the app child's ``ru_maxrss``.
+HOME and the XDG folders point at a throwaway folder, so user settings are neither read nor
+written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from common import emit, entry  # noqa: E402
+
+TARGET = 1.5
+
+_REPORT = """
+import time as _time
+_marks = {}
+def _mark(name):
+    _marks[name] = _time.monotonic()
+def _report(t):
+    import json, resource, sys
+    sys.stdout.write("PAINTED %r %r %s\\n" % (t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                                             json.dumps(_marks)))
+    sys.stdout.flush()
+"""
+
+BARE = _REPORT + """
+import sys, time
+from pathlib import Path
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+import yaml
+
+class Window(QMainWindow):
+    done = False
+    def event(self, e):
+        r = super().event(e)
+        if e.type() == QEvent.Type.UpdateRequest and not self.done:
+            self.done = True
+            _report(time.monotonic())
+            QTimer.singleShot(0, QApplication.quit)
+        return r
+
+app = QApplication(sys.argv[:1])
+data = yaml.safe_load(Path(sys.argv[1], "project.yaml").read_text(encoding="utf-8"))
+w = Window()
+w.setCentralWidget(QLabel(str(data.get("name"))))
+w.resize(1280, 800)
+w.show()
+app.exec()
+"""
+
+APP = _REPORT + """
+import sys, time
+from pathlib import Path
+from PySide6.QtCore import QEvent, QTimer
+from ui.mainwindow import MainWindow, application
+from ui.settings import Settings
+from ui.widgets.theme import apply_theme
+_mark("imported")
+
+class Window(MainWindow):
+    opened = False
+    done = False
+    def event(self, e):
+        r = super().event(e)
+        if self.opened and e.type() == QEvent.Type.UpdateRequest and not self.done:
+            self.done = True
+            _report(time.monotonic())
+            QTimer.singleShot(0, self._finish)
+        return r
+    def _finish(self):
+        self.interactive = False
+        self.close()
+        application().quit()
+
+app = application()
+app.setApplicationName("Brief Studio")
+app.setOrganizationName("brief-studio")
+settings = Settings.load()
+apply_theme(app, settings.theme)
+w = Window(settings)
+def _opened(_ctx):
+    _mark("opened")
+    w.opened = True
+    w.update()
+w.projectOpened.connect(_opened)
+w.show()
+_mark("shown")
+w.open_project(Path(sys.argv[1]))
+QTimer.singleShot(60_000, app.quit)
+app.exec()
+"""
+
+
+def run_child(code: str, project: Path, env: dict[str, str]
+              ) -> tuple[float, float, dict[str, float]]:
+    """Spawn one child; (ms from spawn to first paint, peak RSS MB, {mark: ms from spawn})."""
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=120)
+    for line in proc.stdout.splitlines():
+        if line.startswith("PAINTED "):
+            _tag, painted, rss, marks = line.split(" ", 3)
+            stages = {k: (v - start) * 1000 for k, v in json.loads(marks).items()}
+            return (float(painted) - start) * 1000, float(rss), stages
+    tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-4:])
+    raise RuntimeError(f"child never painted (exit {proc.returncode}): {tail}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="5 runs of each instead of 11")
+    ap.add_argument("--runs", type=int, help="runs of each kind")
+    args = ap.parse_args()
+    runs = args.runs or (5 if args.quick else 11)
+    project = REPO / "projects" / "aurora-launch"
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        env = dict(os.environ)
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+        env["HOME"] = tmp
+        for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
+                         ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):
+            env[var] = str(Path(tmp, sub))
+        # The sample must not be modified: open a copy (studio.db, settings, recent list).
+        import shutil
+
+        copy = Path(tmp, "aurora-launch")
+        shutil.copytree(project, copy, ignore=shutil.ignore_patterns("studio.db*"))
+        # one warm-up of each (page cache, font cache), not counted
+        run_child(BARE, copy, env)
+        run_child(APP, copy, env)
+        bare, app, rss = [], [], []
+        stages: dict[str, list[float]] = {}
+        for _ in range(runs):
+            bare.append(run_child(BARE, copy, env)[0])
+            ms, peak, marks = run_child(APP, copy, env)
+            app.append(ms)
+            rss.append(peak)
+            for name, value in marks.items():
+                stages.setdefault(name, []).append(value)
+    ratio = statistics.median(app) / statistics.median(bare)
+    detail = (f"app median {statistics.median(app):.0f} ms, bare median "
+              f"{statistics.median(bare):.0f} ms, {runs} alternated runs each; app stages (median "
+              "ms from spawn): " + ", ".join(f"{k} {statistics.median(v):.0f}"
+                                            for k, v in stages.items()))
+    results = {"startup_ratio": entry(ratio, "x", TARGET, ratio <= TARGET,
+                                      peak_rss_mb=round(max(rss), 1), detail=detail)}
+    emit(results, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
