@@ -115,8 +115,15 @@ def get_caps(provider_id: str, settings: Settings | None = None) -> ProviderCaps
 
 def fit_request(provider_id: str, request: GenerationRequest, model: str | None = None,
                 settings: Settings | None = None) -> Fit:
-    """Fit a compiled request to ``provider_id`` (``.params``, ``.changes``, ``.cost``)."""
-    return fit(get_caps(provider_id, settings), request, model)
+    """Fit a compiled request to ``provider_id`` (``.params``, ``.changes``, ``.cost``).
+
+    A provider module may define ``refit(fit, request, caps) -> Fit`` for rules the table
+    cannot express (runway: gen4_turbo needs an image; fal: text/image-to-video sibling).
+    """
+    caps = get_caps(provider_id, settings)
+    fitted = fit(caps, request, model)
+    refit = getattr(importlib.import_module(caps.module), "refit", None)
+    return refit(fitted, request, caps) if refit is not None else fitted
 
 
 def base_url(provider_id: str, settings: Settings | None = None) -> str:

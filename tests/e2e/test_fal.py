@@ -1,0 +1,108 @@
+"""fal.ai queue through the queue engine against fal_server.py: URLs used as returned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import studio.providers.fal as fal_module
+from tests.e2e.fake_http import all_jobs, queue_shots, run_engine, stop_engine_when
+from tests.e2e.fal_server import FalServer
+
+KEY = "fal-loopback-id:fal-loopback-secret"
+
+
+@pytest.fixture
+def fal(monkeypatch: pytest.MonkeyPatch) -> Iterator[FalServer]:
+    monkeypatch.setattr(fal_module, "POLL_INTERVAL", 0.2)
+    server = FalServer(key=KEY).start()
+    monkeypatch.setenv("STUDIO_FAL_BASE_URL", server.url)
+    monkeypatch.setenv("FAL_KEY", KEY)
+    yield server
+    server.stop()
+
+
+def test_sample_completes_using_only_returned_urls(fal: FalServer, sample_copy: Path) -> None:
+    fal.url_base = fal.url + "/moved"     # URLs a client could not have built itself
+    fal.inject("GET", r"/status$", status=503, headers={"X-Fal-Error-Type": "runner_scaling"},
+               body={"detail": "Runner is scaling", "error_type": "runner_scaling"})
+    jobs = queue_shots(sample_copy, "fal")
+    run_engine(sample_copy)
+    done = all_jobs(sample_copy)
+    assert [j.status for j in done] == ["succeeded"] * len(jobs), [(j.status, j.error) for j in done]
+    posts = fal.calls("POST")
+    # every sample shot has an image: the adapter chose Pika image-to-video and said so
+    assert {p.path for p in posts} == {"/fal-ai/pika/v2.2/image-to-video"}
+    assert all(p.headers["authorization"] == f"Key {KEY}" for p in posts)
+    assert all(p.json()["duration"] in (5, 10) for p in posts)
+    assert all(p.json()["image_url"].startswith("data:image/jpeg;base64,") for p in posts)
+    assert all("image-to-video" in j.changes[0] for j in done)
+    gets = [r.path for r in fal.calls("GET") if not r.path.startswith("/_media/")]
+    assert gets
+    assert all(p.startswith("/moved/fal-ai/pika/requests/") for p in gets)
+
+
+def test_completed_with_an_error_fails(fal: FalServer, sample_copy: Path) -> None:
+    fal.next_outcome = "error"
+    queue_shots(sample_copy, "fal", ["s01-ridge-dawn"])
+    run_engine(sample_copy)
+    fal.next_outcome = "moderation"
+    queue_shots(sample_copy, "fal", ["s02-lace-up"])
+    run_engine(sample_copy)
+    by_shot = {j.shot_id: j for j in all_jobs(sample_copy)}
+    assert by_shot["s01-ridge-dawn"].status == "failed"
+    assert "runner_disconnected" in (by_shot["s01-ridge-dawn"].error or "")
+    assert by_shot["s02-lace-up"].status == "failed"
+    assert "content checker" in (by_shot["s02-lace-up"].error or "")
+
+
+def test_validation_422_fails_with_the_detail(fal: FalServer, sample_copy: Path) -> None:
+    fal.inject("POST", r"^/fal-ai/", status=422, body={"detail": [
+        {"loc": ["body", "duration"], "msg": "value is not a valid enumeration member",
+         "type": "type_error.enum"}]})
+    queue_shots(sample_copy, "fal", ["s02-lace-up"])
+    run_engine(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.status == "failed"
+    assert "422" in (job.error or "")
+    assert "duration" in (job.error or "")
+    assert fal.requests_by_id == {}
+
+
+def test_kill_restart_and_cancel_use_the_stored_urls(fal: FalServer, sample_copy: Path) -> None:
+    import asyncio
+
+    import httpx
+
+    from studio.providers.registry import create_provider
+
+    fal.url_base = fal.url + "/moved"
+    fal.run_seconds = 1.0
+    queue_shots(sample_copy, "fal", ["s02-lace-up"])
+    stop_engine_when(sample_copy, lambda j: j.status == "running" and bool(j.remote_id))
+    run_engine(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.status == "succeeded", job.error
+    assert len(fal.calls("POST")) == 1
+    # a second request, cancelled while queued, through its cancel_url
+    fal.run_seconds = 30
+
+    async def submit_and_cancel() -> None:
+        from studio.providers.base import JobSpec
+
+        async with httpx.AsyncClient() as client:
+            prov = create_provider("fal", client)
+            spec = JobSpec("j", sample_copy, "fal", "fal-ai/pika/v2.2/text-to-video",
+                           {"model": "fal-ai/pika/v2.2/text-to-video", "prompt": "a ridge",
+                            "duration": 5, "size": "1280x720", "references": []}, {})
+            st = await prov.create(spec)
+            await prov.cancel(st.remote_id, st.handles)
+            after = await prov.retrieve(st.remote_id, st.handles)
+            assert after.state == "failed"
+
+    asyncio.run(submit_and_cancel())
+    (put,) = fal.calls("PUT")
+    assert put.path.startswith("/moved/fal-ai/pika/requests/")
+    assert put.path.endswith("/cancel")
