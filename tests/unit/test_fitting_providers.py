@@ -1,0 +1,89 @@
+"""Capability fitting over every model in resources/providers.yaml."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from studio.compiler import GenerationRequest
+from studio.model import size_for_aspect
+from studio.providers.fitting import fit
+from studio.providers.registry import describe, fit_request, provider_table
+
+TABLE = provider_table()
+MODELS = [(pid, mid) for pid, caps in TABLE.items() for mid in caps.models]
+ASPECTS = ["16:9", "9:16", "1:1", "4:3", "21:9", "2:3"]
+DURATIONS = [1.0, 4.0, 5.0, 6.0, 7.5, 9.0, 12.0, 30.0]
+
+
+def request(duration: float, aspect: str, refs: int = 0) -> GenerationRequest:
+    return GenerationRequest(project_id="p", shot_id="s", prompt="a ridge at dawn",
+                             duration=duration, aspect=aspect, size=size_for_aspect(aspect),
+                             references=[f"references/r{i}.png" for i in range(refs)])
+
+
+def ratio(size: str) -> float:
+    w, h = (int(x) for x in size.split("x"))
+    return w / h
+
+
+def test_every_issue_provider_is_in_the_table() -> None:
+    ids = [p["id"] for p in describe()]
+    for pid in ("previz", "openai", "veo", "runway", "luma", "fal"):
+        assert pid in ids
+    for item in describe():
+        assert item["models"]
+        for model in item["models"]:
+            assert model["durations"] or model["duration_range"]
+            assert model["aspects"]
+            assert model["price"] >= 0
+
+
+@pytest.mark.parametrize(("provider", "model"), MODELS)
+def test_duration_and_aspect_map_to_the_nearest_allowed(provider: str, model: str) -> None:
+    caps = TABLE[provider]
+    mc = caps.models[model]
+    for aspect in ASPECTS:
+        for duration in DURATIONS:
+            fitted = fit(caps, request(duration, aspect, refs=4), model)
+            got = fitted.duration
+            if mc.durations:
+                assert got in mc.durations
+                longer = [d for d in mc.durations if d >= duration]
+                assert got == (min(longer) if longer else max(mc.durations))
+            elif mc.duration_range:
+                lo, hi = mc.duration_range
+                assert got == min(max(duration, lo), hi)
+            changed_duration = abs(got - duration) > 1e-9
+            assert changed_duration == any(c.startswith("duration ") for c in fitted.changes)
+            size = fitted.params["size"]
+            if mc.sizes:
+                assert size in mc.sizes
+                want = math.log(ratio(size_for_aspect(aspect)))
+                best = min(abs(math.log(ratio(s)) - want) for s in mc.sizes)
+                assert abs(abs(math.log(ratio(size)) - want) - best) < 1e-3
+                assert (size != size_for_aspect(aspect)) == any(
+                    c.startswith("size ") for c in fitted.changes)
+            refs = fitted.params["references"]
+            assert len(refs) <= mc.max_references
+            if mc.max_references < 4:
+                assert any(c.startswith("references") for c in fitted.changes)
+            price = mc.price_for(size)
+            assert fitted.cost == pytest.approx(round(got * price, 4))
+
+
+def test_provider_rules_beyond_the_table() -> None:
+    # runway: gen4_turbo without an image switches to gen4.5 and says so
+    f = fit_request("runway", request(5, "16:9"), "gen4_turbo")
+    assert f.model == "gen4.5"
+    assert "gen4_turbo" in f.changes[0]
+    assert fit_request("runway", request(5, "16:9", refs=1), "gen4_turbo").model == "gen4_turbo"
+    # fal: an image picks Pika image-to-video, none keeps text-to-video
+    assert fit_request("fal", request(5, "16:9", refs=1)).model.endswith("image-to-video")
+    assert fit_request("fal", request(5, "16:9")).model == "fal-ai/pika/v2.2/text-to-video"
+    # luma: 6 s becomes 9 s ("9s"), 21:9 is a Luma aspect
+    lf = fit_request("luma", request(6, "21:9"))
+    assert lf.params["luma"] == {"duration": "9s", "aspect_ratio": "21:9", "resolution": "720p"}
+    # veo: at most 3 references
+    assert len(fit_request("veo", request(8, "16:9", refs=5)).params["references"]) == 3
