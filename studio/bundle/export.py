@@ -32,12 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from studio import __version__
+from studio.bundle.manifest import MANIFEST_NAME, Manifest, ManifestEntry
 from studio.errors import BundleError, ProjectFileError
 from studio.project import CAMEOS_DIR, REFERENCES_DIR, ProjectDocument, load_project
 from studio.store import DB_NAME, Store
 from studio.yamlio import dump_yaml, parse_yaml
-
-from studio.bundle.manifest import MANIFEST_NAME, Manifest, ManifestEntry
 
 log = logging.getLogger(__name__)
 
@@ -554,15 +553,64 @@ def export_bundle(
     return result
 
 
-def _write_contents(w: _Writer, plan: ExportPlan, created: str) -> None:
+def _documents(plan: ExportPlan) -> list[tuple[str, bytes, str, bool]]:
+    """brief.pdf, shotlist.csv, the timelines and provenance.json as (path, data, role, deflate)."""
     from studio.bundle.pdf import render_brief_pdf
     from studio.bundle.shotlist import shotlist_csv
     from studio.bundle.timeline import build_timeline, timeline_files
 
+    docs = [("brief.pdf", render_brief_pdf(plan), "brief-pdf", False),
+            ("shotlist.csv", shotlist_csv(plan), "shotlist", True)]
+    docs += [(name, data, "timeline", True)
+             for name, data in timeline_files(build_timeline(plan)).items()]
+    docs.append(("provenance.json", _json_bytes(provenance(plan)), "provenance", True))
+    return docs
+
+
+def _write_contents(w: _Writer, plan: ExportPlan, created: str) -> None:
     doc = plan.doc
     root = doc.root
-    w.add_bytes("README.txt", readme_text(plan, created).encode("utf-8"), "readme")
-    w.add_file("project.yaml", doc.path, "project", compress=True)
+    # The documents (mostly the PDF) are drawn on a helper thread while the takes stream:
+    # hashing and file I/O release the GIL, so on two cores the drawing costs no wall time.
+    documents: list[list[tuple[str, bytes, str, bool]]] = []
+    failure: list[BaseException] = []
+
+    def draw() -> None:
+        try:
+            documents.append(_documents(plan))
+        except BaseException as exc:  # noqa: BLE001 - re-raised below on this thread
+            failure.append(exc)
+
+    drawer = threading.Thread(target=draw, name="bundle-documents", daemon=True)
+    drawer.start()
+    try:
+        w.add_bytes("README.txt", readme_text(plan, created).encode("utf-8"), "readme")
+        w.add_file("project.yaml", doc.path, "project", compress=True)
+        _write_cameos(w, plan)
+        for path in plan.reference_files:
+            rel = path.relative_to(root).as_posix()
+            w.add_file(rel, path, "reference", compress=path.suffix.lower() in (".svg", ".txt"))
+        for path in plan.evidence_files:
+            w.add_file(path.relative_to(root).as_posix(), path, "evidence")
+        for take in plan.takes:
+            w.add_file(take.bundle_path(), root / take.path, "take", expect_sha256=take.sha256)
+            thumb = take.bundle_thumb()
+            if thumb and take.thumbnail and (root / take.thumbnail).is_file():
+                w.add_file(thumb, root / take.thumbnail, "thumbnail")
+            sidecar = (root / take.path).with_suffix(".xmp")
+            if sidecar.is_file():
+                w.add_file(take.bundle_xmp(), sidecar, "xmp", compress=True)
+            else:
+                w.add_bytes(take.bundle_xmp(), xmp_for(take), "xmp")
+    finally:
+        drawer.join()
+    if failure:
+        raise failure[0]
+    for name, data, role, compress in documents[0]:
+        w.add_bytes(name, data, role, compress=compress)
+
+
+def _write_cameos(w: _Writer, plan: ExportPlan) -> None:
     for path in plan.cameo_files:
         name = f"{CAMEOS_DIR}/{path.name}"
         if plan.options.include_consent_evidence:
@@ -577,29 +625,6 @@ def _write_contents(w: _Writer, plan: ExportPlan, created: str) -> None:
         w.add_bytes(name, dump_yaml(redact_cameo(data)).encode("utf-8"), "cameo")
     summary = consent_summary(plan)
     w.add_bytes("consent-summary.json", _json_bytes(summary), "consent-summary")
-    for path in plan.reference_files:
-        rel = path.relative_to(root).as_posix()
-        w.add_file(rel, path, "reference", compress=path.suffix.lower() in (".svg", ".txt"))
-    for path in plan.evidence_files:
-        w.add_file(path.relative_to(root).as_posix(), path, "evidence")
-
-    w.add_bytes("brief.pdf", render_brief_pdf(plan), "brief-pdf", compress=False)
-    w.add_bytes("shotlist.csv", shotlist_csv(plan), "shotlist")
-    timeline = build_timeline(plan)
-    for name, data in timeline_files(timeline).items():
-        w.add_bytes(name, data, "timeline")
-    w.add_bytes("provenance.json", _json_bytes(provenance(plan)), "provenance")
-
-    for take in plan.takes:
-        w.add_file(take.bundle_path(), root / take.path, "take", expect_sha256=take.sha256)
-        thumb = take.bundle_thumb()
-        if thumb and take.thumbnail and (root / take.thumbnail).is_file():
-            w.add_file(thumb, root / take.thumbnail, "thumbnail")
-        sidecar = (root / take.path).with_suffix(".xmp")
-        if sidecar.is_file():
-            w.add_file(take.bundle_xmp(), sidecar, "xmp", compress=True)
-        else:
-            w.add_bytes(take.bundle_xmp(), xmp_for(take), "xmp")
 
 
 def _json_bytes(data: Any) -> bytes:  # noqa: ANN401

@@ -31,12 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.bundle.manifest import MANIFEST_NAME, Manifest, ManifestEntry
+from studio.bundle.verify import _open, content_check, structural_check
 from studio.errors import BundleError, StudioError
 from studio.project import load_project
 from studio.store import Store
-
-from studio.bundle.manifest import MANIFEST_NAME, Manifest, ManifestEntry
-from studio.bundle.verify import _open, content_check, structural_check
 
 log = logging.getLogger(__name__)
 

@@ -391,7 +391,8 @@ def render_brief_pdf(plan: ExportPlan) -> bytes:
     for index, shot in enumerate(project.shots, start=1):
         prompt = compile_shot(project, shot, names=names).prompt
         for scale in SCALES:
-            if _fits(trial, lambda d, s=scale: _shot_page(d, plan, index, shot, prompt, s)):
+            if _fits(trial, lambda d, i=index, sh=shot, pr=prompt, s=scale:
+                     _shot_page(d, plan, i, sh, pr, s)):
                 break
         else:
             log.warning("shot %s does not fit one page even at %s%%; cutting it", shot.id,

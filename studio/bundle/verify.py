@@ -24,8 +24,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from studio.errors import BundleError
-
 from studio.bundle.manifest import (
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
@@ -35,6 +33,7 @@ from studio.bundle.manifest import (
     fold,
     parse_manifest,
 )
+from studio.errors import BundleError
 
 log = logging.getLogger(__name__)
 

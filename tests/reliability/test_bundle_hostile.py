@@ -90,7 +90,7 @@ def test_valid_minimal_bundle_imports(tmp_path: Path) -> None:
     assert (result.path / "bundle" / "README.txt").read_bytes() == b"hello agency\n"
 
 
-@pytest.mark.parametrize("name,why", [
+@pytest.mark.parametrize(("name", "why"), [
     ("/etc/evil.txt", "absolute path"),
     ("C:/evil.txt", "absolute path"),
     ("../evil.txt", "'..'"),
@@ -108,7 +108,7 @@ def test_bad_names_are_refused(tmp_path: Path, name: str, why: str) -> None:
     refused(bundle2, tmp_path / "dest", why)
 
 
-@pytest.mark.parametrize("mode,why", [
+@pytest.mark.parametrize(("mode", "why"), [
     (stat.S_IFLNK | 0o777, "symbolic link"),
     (stat.S_IFIFO | 0o644, "special file"),
     (stat.S_IFCHR | 0o644, "special file"),
@@ -281,5 +281,6 @@ def test_cli_import_refusal_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture
     bundle = build(tmp_path / "b.zip", [*base_files(), ("../../evil", b"x")])
     assert main(["import", str(bundle), str(tmp_path / "dest")]) == 1
     err = capsys.readouterr().err
-    assert "../../evil" in err and "refused" in err
+    assert "../../evil" in err
+    assert "refused" in err
     assert not (tmp_path / "dest").exists()

@@ -74,9 +74,11 @@ def test_manifest_and_contents(project: Path, tmp_path: Path) -> None:
         readme = zf.read("README.txt").decode()
         prov = json.loads(zf.read("provenance.json"))
         consent = json.loads(zf.read("consent-summary.json"))
-    assert manifest["format"] == BUNDLE_FORMAT and manifest["version"] == 1
+    assert manifest["format"] == BUNDLE_FORMAT
+    assert manifest["version"] == 1
     assert manifest["project"]["id"] == "pr-aurora-rbts"
-    assert manifest["app_version"] and manifest["created"]
+    assert manifest["app_version"]
+    assert manifest["created"]
     listed = {e["path"] for e in manifest["entries"]}
     assert listed == set(names) - {"manifest.json"}
     for required in ("project.yaml", "brief.pdf", "shotlist.csv", "timeline.otio",
@@ -156,7 +158,8 @@ def test_changed_take_is_not_shipped(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "b.zip"
     with pytest.raises(BundleError, match="changed since it was recorded"):
         export_bundle(project, out)
-    assert not out.exists() and not list(tmp_path.glob(".b.zip*"))
+    assert not out.exists()
+    assert not list(tmp_path.glob(".b.zip*"))
 
 
 def test_missing_take_file_is_named(project: Path, tmp_path: Path) -> None:
@@ -177,12 +180,14 @@ def test_cli_export_verify_import(project: Path, tmp_path: Path,
     out = tmp_path / "b.zip"
     assert main(["export", str(project), "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "4 take(s)" in text and "manifest.json sha256:" in text
+    assert "4 take(s)" in text
+    assert "manifest.json sha256:" in text
     assert main(["verify", str(out)]) == 0
     assert "ok:" in capsys.readouterr().out
     assert main(["verify", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True and report["entries"] > 10
+    assert report["ok"] is True
+    assert report["entries"] > 10
     assert main(["import", str(out), str(tmp_path / "imp")]) == 0
     assert "imported" in capsys.readouterr().out
     assert main(["import", str(out), str(tmp_path / "imp")]) == 1
@@ -204,5 +209,6 @@ def test_cli_verify_reports_tampering(project: Path, tmp_path: Path,
             dst.writestr(info, data)
     assert main(["verify", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert "shotlist.csv" in err and "sha256 mismatch" in err
+    assert "shotlist.csv" in err
+    assert "sha256 mismatch" in err
     assert main(["verify", str(tmp_path / "missing.zip")]) == 1

@@ -42,7 +42,8 @@ def test_one_cover_and_one_page_per_shot(sample_copy: Path, tmp_path: Path) -> N
     assert len(pages) == 1 + len(plan.doc.project.shots) == 7
     with Image.open(pages[0]) as cover:  # the navy band at the top of the cover
         r, g, b = cover.convert("RGB").getpixel((cover.width // 2, 10))
-        assert b > r and b < 90
+        assert b > r
+        assert b < 90
     with Image.open(pages[3]) as shot3:  # s03 shows its chosen take's thumbnail (orange)
         rgb = shot3.convert("RGB")
         w, h = rgb.size

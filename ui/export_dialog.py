@@ -1,0 +1,497 @@
+"""The agency bundle in the window: an export dialog and an interactive import.
+
+:class:`ExportDialog` shows which takes go into the bundle (approved and selected takes by
+default, or all; any take can be ticked on or off; takes flagged by a revoked consent are
+shown but cannot be ticked), what else is included, the redaction option and the estimated
+size; it exports off the GUI thread with a progress bar and Cancel, then offers "Show in
+folder". :func:`import_bundle_interactive` asks for a bundle (unless given one), verifies and
+imports it off the GUI thread and shows the verification report.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEventLoop,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QProgressDialog,
+    QPushButton,
+    QRadioButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.bundle import ExportCancelled, ExportOptions, ExportPlan, TakeInfo
+from studio.bundle.export import export_bundle, plan_export
+from studio.bundle.importer import import_bundle
+from ui.context import ProjectContext
+from ui.tasks import run_task
+
+log = logging.getLogger(__name__)
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def human_size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+class TakesModel(QAbstractTableModel):
+    """Every take of the project with a tick for "in the bundle"."""
+
+    COLUMNS = ("Shot", "Take", "Review", "Size", "Consent")
+    selectionChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._takes: list[TakeInfo] = []
+        self._checked: set[str] = set()
+
+    def set_takes(self, takes: list[TakeInfo], checked: set[str]) -> None:
+        self.beginResetModel()
+        self._takes = list(takes)
+        self._checked = {t.id for t in takes if t.id in checked and not t.consent_flag}
+        self.endResetModel()
+        self.selectionChanged.emit()
+
+    def checked_ids(self) -> set[str]:
+        return set(self._checked)
+
+    def takes(self) -> list[TakeInfo]:
+        return list(self._takes)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._takes)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: ANN401
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        take = self._takes[index.row()]
+        if take.consent_flag:
+            return Qt.ItemFlag.NoItemFlags  # never shipped: shown, greyed, not tickable
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == 0:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: ANN401
+        if not index.isValid() or not 0 <= index.row() < len(self._takes):
+            return None
+        take = self._takes[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (take.shot_id or "—", take.id, take.review_status.replace("_", " "),
+                    human_size(take.size), "revoked: not shipped" if take.consent_flag
+                    else "")[col]
+        if role == Qt.ItemDataRole.CheckStateRole and col == 0:
+            return (Qt.CheckState.Checked if take.id in self._checked
+                    else Qt.CheckState.Unchecked)
+        if role == Qt.ItemDataRole.ToolTipRole and take.consent_flag:
+            return f"Flagged by a revoked consent ({take.consent_flag}); never exported."
+        return None
+
+    def setData(self, index: _Index, value: Any,  # noqa: ANN401, N802
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if (role != Qt.ItemDataRole.CheckStateRole or index.column() != 0
+                or not index.isValid()):
+            return False
+        take = self._takes[index.row()]
+        if take.consent_flag:
+            return False
+        state = Qt.CheckState(value) if not isinstance(value, Qt.CheckState) else value
+        if state == Qt.CheckState.Checked:
+            self._checked.add(take.id)
+        else:
+            self._checked.discard(take.id)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        self.selectionChanged.emit()
+        return True
+
+
+class ExportDialog(QDialog):
+    """Export the open project as an agency bundle."""
+
+    #: (bytes done, bytes total, entry) — emitted from the export thread, queued to the GUI
+    progressed = Signal(int, int, str)
+    #: "done" | "failed" | "cancelled"
+    finished_export = Signal(str)
+
+    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.state = "planning"  # planning | ready | exporting | done | failed | cancelled
+        self.plan: ExportPlan | None = None
+        self.output: Path | None = None
+        self._cancel = threading.Event()
+        self._last_pct = -1
+        self.setWindowTitle("Export agency bundle")
+        self.setMinimumSize(640, 560)
+        self._build()
+        self.progressed.connect(self._on_progress)
+        self._replan()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "One verified zip for the agency: the brief as PDF, the chosen takes with "
+            "thumbnails and XMP, the timeline for editors, the consent summary and "
+            "provenance.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        sel = QGroupBox("Takes")
+        sel_layout = QVBoxLayout(sel)
+        row = QHBoxLayout()
+        self.default_radio = QRadioButton("Approved and selected takes")
+        self.all_radio = QRadioButton("All takes")
+        self.default_radio.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.default_radio)
+        group.addButton(self.all_radio)
+        self.default_radio.toggled.connect(lambda on: on and self._apply_default())
+        self.all_radio.toggled.connect(lambda on: on and self._apply_default())
+        row.addWidget(self.default_radio)
+        row.addWidget(self.all_radio)
+        row.addStretch(1)
+        sel_layout.addLayout(row)
+        self.model = TakesModel(self)
+        self.model.selectionChanged.connect(self._update_summary)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setAlternatingRowColors(True)
+        sel_layout.addWidget(self.table)
+        layout.addWidget(sel, 1)
+
+        inc = QGroupBox("Included")
+        inc_layout = QVBoxLayout(inc)
+        self.included_label = QLabel()
+        self.included_label.setWordWrap(True)
+        inc_layout.addWidget(self.included_label)
+        self.evidence_box = QCheckBox(
+            "Include contact details and consent evidence files (only for the agency's "
+            "legal team)")
+        self.evidence_box.setToolTip(
+            "Off: cameo records are shipped without contact details or date of birth, and "
+            "evidence files stay here (their sha256 stays in the record).")
+        self.evidence_box.toggled.connect(lambda _on: self._replan())
+        inc_layout.addWidget(self.evidence_box)
+        layout.addWidget(inc)
+
+        out_row = QHBoxLayout()
+        out_row.addWidget(QLabel("Save as"))
+        self.path_edit = QLineEdit()
+        root = self.ctx.root
+        self.path_edit.setText(str(Path(root).parent / f"{Path(root).name}-bundle.zip"))
+        self.path_edit.textChanged.connect(lambda _t: self._update_buttons())
+        out_row.addWidget(self.path_edit, 1)
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        out_row.addWidget(browse)
+        layout.addLayout(out_row)
+
+        self.size_label = QLabel("Estimating size…")
+        layout.addWidget(self.size_label)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        layout.addWidget(self.progress)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.status)
+
+        buttons = QHBoxLayout()
+        self.show_button = QPushButton("Show in folder")
+        self.show_button.setVisible(False)
+        self.show_button.clicked.connect(self.show_in_folder)
+        buttons.addWidget(self.show_button)
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Close")
+        self.cancel_button.clicked.connect(self.reject)
+        self.export_button = QPushButton("Export")
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.start_export)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.export_button)
+        layout.addLayout(buttons)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.start_export)
+
+    # -- planning -------------------------------------------------------------------------
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(
+            all_takes=self.all_radio.isChecked(),
+            include_consent_evidence=self.evidence_box.isChecked(),
+            take_ids=frozenset(self.model.checked_ids()) if self.plan is not None else None,
+            skip_flagged=True,
+        )
+
+    def _replan(self) -> None:
+        self.state = "planning"
+        self._update_buttons()
+        root = Path(self.ctx.root)
+        include = self.evidence_box.isChecked()
+        run_task(lambda: plan_export(root, ExportOptions(all_takes=True,
+                                                         include_consent_evidence=include)),
+                 self._planned)
+
+    def _planned(self, plan: ExportPlan | None, error: BaseException | None) -> None:
+        if error is not None or plan is None:
+            self.state = "failed"
+            self.status.setText(f"Cannot export: {error}")
+            self._update_buttons()
+            return
+        keep = self.model.checked_ids() if self.plan is not None else None
+        self.plan = plan
+        self.state = "ready"
+        if keep is None:
+            self._apply_default()
+        else:
+            self.model.set_takes(plan.all_takes, keep)
+        self._update_buttons()
+
+    def _apply_default(self) -> None:
+        if self.plan is None:
+            return
+        takes = self.plan.all_takes
+        if self.all_radio.isChecked():
+            checked = {t.id for t in takes}
+        else:
+            selected = {s.selected_take for s in self.plan.doc.project.shots if s.selected_take}
+            checked = {t.id for t in takes if t.review_status == "approved" or t.id in selected}
+        self.model.set_takes(takes, checked)
+
+    def _update_summary(self) -> None:
+        plan = self.plan
+        if plan is None:
+            return
+        ids = self.model.checked_ids()
+        takes = [t for t in plan.all_takes if t.id in ids]
+        extra = sum(f.stat().st_size for f in [*plan.cameo_files, *plan.reference_files,
+                                                *plan.evidence_files] if f.exists())
+        size = sum(t.size for t in takes) + extra + 512 * 1024
+        cameos = len(plan.cameo_files)
+        redaction = ("unredacted, with evidence files" if self.evidence_box.isChecked()
+                     else "contact details removed")
+        self.included_label.setText(
+            f"brief.pdf (cover + {len(plan.doc.project.shots)} shot pages) · shotlist.csv · "
+            "timeline (.otio, .edl, .fcpxml) · provenance.json · project.yaml · "
+            f"{cameos} cameo record(s), {redaction} · consent-summary.json · "
+            f"{len(plan.reference_files)} reference image(s) · {len(takes)} take(s) with "
+            "thumbnails and XMP")
+        flagged = [t.id for t in plan.all_takes if t.consent_flag]
+        text = f"Estimated size: {human_size(size)}"
+        if flagged:
+            text += f"  ·  {len(flagged)} take(s) flagged by a revoked consent are left out"
+        if not self.ctx.undo_stack.isClean():
+            text += "  ·  unsaved changes are not in the bundle: save first"
+        self.size_label.setText(text)
+        self._update_buttons()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save agency bundle",
+                                              self.path_edit.text(), "Zip bundles (*.zip)")
+        if path:
+            self.path_edit.setText(path if path.endswith(".zip") else path + ".zip")
+
+    def _update_buttons(self) -> None:
+        running = self.state == "exporting"
+        self.export_button.setEnabled(
+            self.state in ("ready", "done", "failed", "cancelled") and self.plan is not None
+            and bool(self.model.checked_ids() or self.plan.all_takes == [])
+            and bool(self.path_edit.text().strip()))
+        self.cancel_button.setText("Cancel" if running else "Close")
+        for widget in (self.table, self.default_radio, self.all_radio, self.evidence_box,
+                       self.path_edit):
+            widget.setEnabled(not running)
+
+    # -- export ---------------------------------------------------------------------------
+
+    def start_export(self) -> None:
+        if not self.export_button.isEnabled() or self.plan is None:
+            return
+        out = Path(self.path_edit.text().strip()).expanduser()
+        options = self.options()
+        root = Path(self.ctx.root)
+        self.output = out
+        self._cancel.clear()
+        self._last_pct = -1
+        self.state = "exporting"
+        self.progress.setValue(0)
+        self.show_button.setVisible(False)
+        self.status.setText("Exporting…")
+        self._update_buttons()
+
+        def work() -> Any:  # noqa: ANN401
+            return export_bundle(root, out, options, progress=self._emit_progress,
+                                 cancel=self._cancel.is_set)
+
+        run_task(work, self._exported)
+
+    def _emit_progress(self, done: int, total: int, label: str) -> None:  # export thread
+        pct = int(100 * done / max(total, 1))
+        if pct != self._last_pct:
+            self._last_pct = pct
+            self.progressed.emit(done, total, label)
+
+    def _on_progress(self, done: int, total: int, label: str) -> None:
+        self.progress.setValue(min(100, int(100 * done / max(total, 1))))
+        if self.state == "exporting":
+            self.status.setText(f"Writing {label}")
+
+    def _exported(self, result: Any, error: BaseException | None) -> None:  # noqa: ANN401
+        if isinstance(error, ExportCancelled):
+            self.state = "cancelled"
+            self.progress.setValue(0)
+            self.status.setText("Cancelled; nothing was written.")
+        elif error is not None:
+            self.state = "failed"
+            self.status.setText(f"Export failed: {error}")
+            log.warning("export failed: %s", error)
+        else:
+            self.state = "done"
+            self.progress.setValue(100)
+            self.status.setText(
+                f"Exported {result.path.name}: {len(result.takes)} take(s), "
+                f"{human_size(result.bytes_written)}. manifest.json sha256 "
+                f"{result.manifest_sha256[:16]}…")
+            self.show_button.setVisible(True)
+        self._update_buttons()
+        self.finished_export.emit(self.state)
+
+    def cancel_export(self) -> None:
+        if self.state == "exporting":
+            self._cancel.set()
+            self.status.setText("Cancelling…")
+
+    def show_in_folder(self) -> None:
+        if self.output is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.output.parent)))
+
+    def reject(self) -> None:
+        if self.state == "exporting":  # Esc / Cancel while exporting: cancel, keep open
+            self.cancel_export()
+            return
+        super().reject()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: ANN401, N802
+        if self.state == "exporting":
+            self.cancel_export()
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+
+# -- import -------------------------------------------------------------------------------
+
+
+def _show_report(parent: QWidget | None, ok: bool, text: str) -> None:
+    box = QMessageBox(parent)
+    box.setWindowTitle("Bundle imported" if ok else "Bundle refused")
+    box.setIcon(QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning)
+    box.setText("The bundle was verified and imported." if ok
+                else "The bundle was refused; nothing was imported.")
+    box.setInformativeText(text)
+    box.exec()
+
+
+def _unique_dest(folder: Path, stem: str) -> Path:
+    name = stem.removesuffix(".briefbundle").removesuffix("-bundle") or "imported"
+    candidate = folder / name
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{name}-{n}"
+        n += 1
+    return candidate
+
+
+def import_bundle_interactive(parent: QWidget | None = None, bundle: Path | None = None,
+                              dest: Path | None = None) -> Path | None:
+    """Ask for a bundle (unless given), import it beside it or into ``dest``; show the report.
+
+    Returns the new project folder, or None if cancelled or refused.
+    """
+    if bundle is None:
+        path, _ = QFileDialog.getOpenFileName(parent, "Import agency bundle", "",
+                                              "Brief Studio bundles (*.zip)")
+        if not path:
+            return None
+        bundle = Path(path)
+    if dest is None:
+        folder = QFileDialog.getExistingDirectory(parent, "Import into folder",
+                                                  str(bundle.parent))
+        if not folder:
+            return None
+        dest = _unique_dest(Path(folder), bundle.stem)
+
+    progress = QProgressDialog("Verifying and importing the bundle…", "", 0, 0, parent)
+    progress.setCancelButton(None)
+    progress.setWindowModality(Qt.WindowModality.WindowModal)
+    progress.setMinimumDuration(300)
+    loop = QEventLoop()
+    outcome: dict[str, Any] = {}
+
+    def done(result: Any, error: BaseException | None) -> None:  # noqa: ANN401
+        outcome["result"], outcome["error"] = result, error
+        loop.quit()
+
+    target = dest
+    run_task(lambda: import_bundle(bundle, target), done)
+    if not outcome:
+        loop.exec()  # keeps the window responsive while the worker verifies
+    progress.close()
+    progress.deleteLater()
+    error = outcome.get("error")
+    if error is not None:
+        _show_report(parent, False, str(error))
+        return None
+    result = outcome["result"]
+    entries = len(result.manifest.entries)
+    _show_report(parent, True,
+                 f"{result.manifest.project_name}\n{entries} files matched manifest.json "
+                 f"(sizes and sha256).\n{len(result.takes)} take(s) added to the library.\n"
+                 f"Project folder: {result.path}")
+    return Path(result.path)
