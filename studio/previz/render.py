@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import av
-from PIL import Image
-
 import av.error
+from PIL import Image
 
 from studio.compiler import GenerationRequest
 from studio.errors import StudioError
@@ -145,7 +144,9 @@ def render(
                     cam = timeline.camera_at(t)
                     img = scene.draw(cam)
                     overlay.apply(img, t, scene.subject_anchor(cam))
-                    frame = av.VideoFrame.from_image(img)
+                    # convert here, not inside encode(): PyAV's encoder-side converter can
+                    # reuse state from an earlier render and break byte-for-byte determinism
+                    frame = av.VideoFrame.from_image(img).reformat(format="yuv420p")
                     frame.pts = i
                     encoder.put(frame)
                     if progress is not None:

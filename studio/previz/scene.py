@@ -139,8 +139,13 @@ class Scene:
         self.rim_side = 1.0 if look.sun_azimuth >= 0 else -1.0
         self._vignette = _vignette_mask(self.w, self.h, look.vignette)
         floor_far = look.fog if kind != "studio" else look.sky_horizon
+        floor_near = look.ground_near
+        self.grid_colour = look.grid
+        if kind == "studio":  # a seamless: light floor, a faint grid
+            floor_near = mix(look.sky_horizon, look.ground_near, 0.3)
+            self.grid_colour = mix(look.sky_horizon, look.ground_near, 0.45)
         self._sky_lut = [mix(look.sky_horizon, look.sky_top, i / 255) for i in range(256)]
-        self._ground_lut = [mix(floor_far, look.ground_near, i / 255) for i in range(256)]
+        self._ground_lut = [mix(floor_far, floor_near, i / 255) for i in range(256)]
         self._flare: Image.Image | None = None
 
     # ----------------------------------------------------------------- frame
@@ -323,19 +328,17 @@ class Scene:
             draw.polygon(pts, fill=colour)
 
     def _ground(self, draw: ImageDraw.ImageDraw, view: View) -> None:
-        lk = self.look
         hz = view.hz
         bottom = self.h + self.margin
         if hz >= bottom:
             return
         start = max(hz, -self.margin)
         n = 40
-        floor_far = lk.fog if self.kind != "studio" else lk.sky_horizon
         for i in range(n):
             ya = start + (bottom - start) * (i / n) ** 1.5
             yb = start + (bottom - start) * ((i + 1) / n) ** 1.5
             t = ((ya + yb) / 2 - hz) / max(1.0, bottom - hz)
-            colour = mix(floor_far, lk.ground_near, min(1.0, t ** 0.45 * 1.05))
+            colour = self._ground_lut[int(min(1.0, t ** 0.45 * 1.05) * 255)]
             draw.polygon(self._band(view, ya, yb + 1), fill=colour)
 
     def _grid(self, draw: ImageDraw.ImageDraw, view: View, s: float) -> None:
@@ -364,7 +367,7 @@ class Scene:
                 break
             y = hz + view.f * cam.y / dz
             under = self._ground_lut[int(min(1.0, ((y - hz) / depth) ** 0.45 * 1.05) * 255)]
-            colour = mix(lk.grid, under, min(1.0, (dz / z_far) ** 0.5))
+            colour = mix(self.grid_colour, under, min(1.0, (dz / z_far) ** 0.5))
             draw.line([view.screen(-m, y), view.screen(self.w + m, y)], fill=colour, width=width)
             k += 1
             count += 1
@@ -379,7 +382,7 @@ class Scene:
                 a, b = view.pt(x, 0, za), view.pt(x, 0, zb)
                 if a is None or b is None:
                     continue
-                colour = mix(lk.grid, far_colour, min(1.0, ((q + 0.5) / segs) ** 0.8))
+                colour = mix(self.grid_colour, far_colour, min(1.0, ((q + 0.5) / segs) ** 0.8))
                 draw.line([a, b], fill=colour, width=width)
 
     def _mid_layer(self, draw: ImageDraw.ImageDraw, view: View) -> None:
@@ -526,7 +529,6 @@ class Scene:
         return shapes
 
     def _foreground_shapes(self, view: View) -> list[tuple[list[Point], tuple[int, ...]]]:
-        cam = view.cam
         z = self.fr.near_depth
         dz = max(0.05, z - self.fr.base.z)
         colour = (*mix(self.look.subject, (0, 0, 0), 0.4), 255)

@@ -63,7 +63,8 @@ def test_verify_rejects_a_wrong_expected_size(clip: Path) -> None:
         media.verify_video(clip, expected_size=size + 10)
     message = str(err.value)
     assert str(clip) in message
-    assert f"{size} bytes" in message and f"{size + 10} were expected" in message
+    assert f"{size} bytes" in message
+    assert f"{size + 10} were expected" in message
     assert "truncated" in message
 
 
@@ -105,7 +106,8 @@ def test_a_text_file_named_mp4_is_not_a_video(tmp_path: Path) -> None:
     assert media.is_video_file(fake) is False
     with pytest.raises(MediaError) as err:
         media.verify_video(fake)
-    assert str(fake) in str(err.value) and "not a video file" in str(err.value)
+    assert str(fake) in str(err.value)
+    assert "not a video file" in str(err.value)
     with pytest.raises(MediaError, match="take.mp4"):
         media.probe(fake)
 
@@ -128,10 +130,12 @@ def test_empty_missing_and_folder(tmp_path: Path) -> None:
 def test_mov_and_webm_are_recognised(tmp_path: Path) -> None:
     mov = write_clip(tmp_path / "clip.mov", fmt="mov", faststart=False)
     webm = write_clip(tmp_path / "clip.webm", fmt="webm", codec="libvpx", frames=12)
-    assert media.is_video_file(mov) and media.is_video_file(webm)
+    assert media.is_video_file(mov)
+    assert media.is_video_file(webm)
     assert media.probe(mov).container == "mov"
     info = media.verify_video(webm)
-    assert info.container == "webm" and info.codec == "vp8"
+    assert info.container == "webm"
+    assert info.codec == "vp8"
     assert (info.width, info.height) == (160, 90)
     # the magic bytes decide, not the name
     renamed = tmp_path / "actually-webm.mp4"
