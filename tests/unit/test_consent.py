@@ -88,7 +88,9 @@ def test_summary_redacts_private_details(sample_copy: Path) -> None:
     assert item["scope"]["territories"] == ["GB", "IE", "US"]
     assert item["verification"] == {"method": "signed_release", "verified_on": "2026-03-02"}
     text = repr(summary)
-    assert "example.com" not in text and "+44" not in text and "evidence" not in text
+    assert "example.com" not in text
+    assert "+44" not in text
+    assert "evidence" not in text
     private = consent.consent_summary(sample_copy, doc.project, include_private=True, now=NOW)
     assert private[0]["contact"]["email"] == "maya.okafor@example.com"
     assert private[0]["verification"]["evidence"] == "evidence/maya-okafor-release.pdf"
@@ -105,7 +107,8 @@ def test_hand_edit_makes_unverified_until_confirmed(sample_copy: Path) -> None:
     path.write_text(path.read_text().replace("territories: [GB, IE, US]",
                                              "territories: [worldwide]"))
     problems = consent.check_shot(sample_copy, doc.project, s03, NOW)
-    assert len(problems) == 1 and "changed outside the app" in problems[0]
+    assert len(problems) == 1
+    assert "changed outside the app" in problems[0]
     assert consent.consent_status(sample_copy, "maya-okafor", NOW) == "unverified"
     assert not consent.audit(sample_copy).ok
     # a comment-only edit does not count: the canonical content is unchanged
@@ -124,7 +127,8 @@ def test_file_added_after_ledger_exists_is_unverified(root: Path) -> None:
     (root / "cameos" / "sam-lee.yaml").write_text(model_to_yaml(cameo))
     project = simple_project()
     problems = consent.check_shot(root, project, project.shots[0], NOW)
-    assert problems and "not in the audit log" in problems[0]
+    assert problems
+    assert "not in the audit log" in problems[0]
     consent.confirm(root, "sam-lee", "lead")
     assert consent.check_shot(root, project, project.shots[0], NOW) == []
 
@@ -142,7 +146,8 @@ def test_save_records_specific_actions(root: Path) -> None:
     assert consent.save_cameo(root, cameo, "a") == ["verified"]
     assert consent.save_cameo(root, cameo, "a") == ["confirmed"]
     result = consent.audit(root)
-    assert result.ok and result.events == 5
+    assert result.ok
+    assert result.events == 5
     assert consent.consent_status(root, "sam-lee", NOW) == "active"
 
 
@@ -156,7 +161,8 @@ def test_unparsable_file_is_invalid_with_position(root: Path) -> None:
     project = simple_project()
     problems = consent.check_shot(root, project, project.shots[0], NOW)
     assert len(problems) == 1
-    assert "sam-lee.yaml:" in problems[0] and "YAML syntax error" in problems[0]
+    assert "sam-lee.yaml:" in problems[0]
+    assert "YAML syntax error" in problems[0]
     assert consent.consent_status(root, "sam-lee") == "invalid"
     with pytest.raises(ConsentError, match="cannot confirm"):
         consent.confirm(root, "sam-lee", "a")
@@ -196,7 +202,8 @@ def test_bad_records_name_file_line_col(root: Path, change: dict, message: str) 
         consent.read_cameo(path)
     text = str(info.value)
     assert message in text
-    assert text.startswith(f"{path}:") and text.split(":")[1].isdigit()
+    assert text.startswith(f"{path}:")
+    assert text.split(":")[1].isdigit()
     project = simple_project()
     assert consent.check_shot(root, project, project.shots[0], NOW)  # not consented
 
@@ -235,7 +242,8 @@ def test_attach_file_copies_hashes_and_dedupes(root: Path, tmp_path: Path) -> No
     assert consent.attach_file(root, src) == (rel, sha)
     src.write_bytes(b"two")
     rel2, sha2 = consent.attach_file(root, src)
-    assert rel2 == "evidence/My-Release-signed-2.pdf" and sha2 != sha
+    assert rel2 == "evidence/My-Release-signed-2.pdf"
+    assert sha2 != sha
     assert not list((root / "evidence").glob("*.tmp"))
     with pytest.raises(ConsentError, match="no such file"):
         consent.attach_file(root, tmp_path / "nope.pdf")
@@ -264,29 +272,36 @@ def test_revoke_blocks_queued_jobs_and_flags_results(root: Path) -> None:
     report = consent.revoke(root, "sam-lee", "withdrew consent by email", "Priya", bus)
     assert sorted(report.blocked_jobs) == ["j-both", "j-queued", "j-submitting"]
     assert report.flagged_results == ["r-sam"]
-    assert report.file_updated and not report.already_revoked
+    assert report.file_updated
+    assert not report.already_revoked
     with store.session() as conn:
         jobs = {r["id"]: (r["status"], r["error"]) for r in conn.execute("SELECT * FROM jobs")}
         results = {r["id"]: r["consent_flag"] for r in conn.execute("SELECT * FROM results")}
         job_events = conn.execute("SELECT * FROM job_events WHERE to_status='blocked'").fetchall()
     assert jobs["j-queued"][0] == "blocked"
-    assert "Sam Lee (sam-lee)" in jobs["j-queued"][1] and "withdrew" in jobs["j-queued"][1]
+    assert "Sam Lee (sam-lee)" in jobs["j-queued"][1]
+    assert "withdrew" in jobs["j-queued"][1]
     for untouched in ("j-other", "j-prefix"):
         assert jobs[untouched] == ("queued", None)
-    assert jobs["j-sent"][0] == "submitting" and jobs["j-running"][0] == "running"
-    assert "revoked" in results["r-sam"] and results["r-kit"] is None
+    assert jobs["j-sent"][0] == "submitting"
+    assert jobs["j-running"][0] == "running"
+    assert "revoked" in results["r-sam"]
+    assert results["r-kit"] is None
     assert len(job_events) == 3
     kinds = [e.kind for e in seen]
     assert kinds.count(events.JOB_CHANGED) == 3
     assert events.CONSENT_CHANGED in kinds
     # the record and the status
     cameo = consent.read_cameo(root / "cameos" / "sam-lee.yaml")
-    assert cameo.status == "revoked" and cameo.revocation is not None
+    assert cameo.status == "revoked"
+    assert cameo.revocation is not None
     assert cameo.revocation.by == "Priya"
     assert consent.consent_status(root, "sam-lee") == "revoked"
     assert consent.audit(root).ok
     problems = consent.check_shot(root, simple_project(), shot_with(["sam-lee"]), NOW)
-    assert problems and "revoked" in problems[0] and "withdrew consent" in problems[0]
+    assert problems
+    assert "revoked" in problems[0]
+    assert "withdrew consent" in problems[0]
     # a revoked consent cannot be edited back
     cameo_active = make_cameo(root)
     with pytest.raises(ConsentError, match="revoked"):
@@ -295,7 +310,8 @@ def test_revoke_blocks_queued_jobs_and_flags_results(root: Path) -> None:
     with store.session() as conn, store.transaction(conn):
         insert_job(conn, "j-late", "queued", ["sam-lee"])
     again = consent.revoke(root, "sam-lee", "again", "Priya")
-    assert again.already_revoked and again.blocked_jobs == ["j-late"]
+    assert again.already_revoked
+    assert again.blocked_jobs == ["j-late"]
     with store.session() as conn:
         n = conn.execute("SELECT COUNT(*) FROM audit WHERE action='revoked'").fetchone()[0]
     assert n == 1
@@ -307,7 +323,8 @@ def test_revoke_survives_unparsable_file_and_undo_by_hand(root: Path) -> None:
     good = path.read_text()
     path.write_text("id: [broken\n")
     report = consent.revoke(root, "sam-lee", "talent asked", "lead")
-    assert not report.file_updated and report.file_problem
+    assert not report.file_updated
+    assert report.file_problem
     assert path.read_text() == "id: [broken\n"  # never overwritten
     path.write_text(good)  # someone restores the old, active file by hand
     assert consent.consent_status(root, "sam-lee") == "revoked"
@@ -396,7 +413,9 @@ def test_ledger_verify_chain_reports_head() -> None:
                        "cameo_id TEXT, action TEXT, detail_json TEXT, content_sha256 TEXT, "
                        "prev_sha256 TEXT, sha256 TEXT);")
     report = ledger_mod.verify_chain(conn)
-    assert report.ok and not report.initialized and report.head == ledger_mod.GENESIS
+    assert report.ok
+    assert not report.initialized
+    assert report.head == ledger_mod.GENESIS
 
 
 # -- lint --------------------------------------------------------------------------------

@@ -29,12 +29,16 @@ def test_list_json(sample_copy: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert items[0]["valid_until"] == "2027-11-30"
     assert items[0]["shots"] == ["s03-maya-stride", "s04-summit"]
     code, out, _ = run(capsys, "consent", "list", str(sample_copy))
-    assert code == 0 and "maya-okafor" in out and "active" in out
+    assert code == 0
+    assert "maya-okafor" in out
+    assert "active" in out
 
 
 def test_check_ok_and_problems(sample_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "consent", "check", str(sample_copy))
-    assert code == 0 and out.startswith("ok:") and not err
+    assert code == 0
+    assert out.startswith("ok:")
+    assert not err
     code, out, err = run(capsys, "consent", "check", str(sample_copy), "--at", "2028-01-01")
     assert code == 1
     assert err.splitlines() == [
@@ -45,7 +49,8 @@ def test_check_ok_and_problems(sample_copy: Path, capsys: pytest.CaptureFixture[
                        "--at", "2028-01-01")
     assert code == 0
     code, _, err = run(capsys, "consent", "check", str(sample_copy), "--shot", "nope")
-    assert code == 1 and "unknown shot id(s): nope" in err
+    assert code == 1
+    assert "unknown shot id(s): nope" in err
 
 
 def test_revoke_then_check_and_audit(sample_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,7 +65,9 @@ def test_revoke_then_check_and_audit(sample_copy: Path, capsys: pytest.CaptureFi
     code, _, err = run(capsys, "consent", "check", str(sample_copy))
     assert code == 1
     assert len(err.splitlines()) == 2
-    assert "revoked" in err and "talent withdrew" in err and "Priya Shah" in err
+    assert "revoked" in err
+    assert "talent withdrew" in err
+    assert "Priya Shah" in err
     code, out, _ = run(capsys, "consent", "list", str(sample_copy), "--json")
     assert json.loads(out)[0]["status"] == "revoked"
     code, out, err = run(capsys, "consent", "audit", str(sample_copy))
@@ -79,7 +86,8 @@ def test_audit_names_tampering(sample_copy: Path, capsys: pytest.CaptureFixture[
     assert "event 1 (maya-okafor, imported) was edited" in err
     assert "audit failed" in err
     code, out, _ = run(capsys, "consent", "audit", str(sample_copy), "--json")
-    assert code == 1 and json.loads(out)["cameos"][0]["status"] == "unverified"
+    assert code == 1
+    assert json.loads(out)["cameos"][0]["status"] == "unverified"
 
 
 def test_confirm_after_hand_edit(sample_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,10 +95,12 @@ def test_confirm_after_hand_edit(sample_copy: Path, capsys: pytest.CaptureFixtur
     path = sample_copy / "cameos" / "maya-okafor.yaml"
     path.write_text(path.read_text().replace("voice: true", "voice: false"))
     code, _, err = run(capsys, "consent", "audit", str(sample_copy))
-    assert code == 1 and "changed outside the app" in err
+    assert code == 1
+    assert "changed outside the app" in err
     code, out, _ = run(capsys, "consent", "confirm", str(sample_copy), "maya-okafor",
                        "--by", "lead", "--note", "voice withdrawn by agent")
-    assert code == 0 and "status active" in out
+    assert code == 0
+    assert "status active" in out
     code, _, err = run(capsys, "consent", "check", str(sample_copy))
     assert code == 1  # both shots give Maya dialogue, and voice is no longer granted
     assert all("does not allow voice" in line for line in err.splitlines())
@@ -102,9 +112,12 @@ def test_usage_errors_and_expiring(sample_copy: Path, capsys: pytest.CaptureFixt
     assert info.value.code == 2
     capsys.readouterr()
     code, out, _ = run(capsys, "consent", "expiring", str(sample_copy), "--days", "30")
-    assert code == 0 and "no active consent" in out
+    assert code == 0
+    assert "no active consent" in out
     code, out, _ = run(capsys, "consent", "expiring", str(sample_copy), "--days", "5000",
                        "--json")
-    assert code == 0 and json.loads(out)[0]["id"] == "maya-okafor"
+    assert code == 0
+    assert json.loads(out)[0]["id"] == "maya-okafor"
     code, _, err = run(capsys, "consent", "list", str(sample_copy / "missing"))
-    assert code == 1 and "no such project folder" in err
+    assert code == 1
+    assert "no such project folder" in err
