@@ -220,7 +220,8 @@ class CameosPage(QWidget):
         top.addWidget(self.save_button)
         self.revoke_button = QPushButton(self.tr("Revoke…"))
         self.revoke_button.setObjectName("dangerButton")
-        self.revoke_button.setStyleSheet("color: #b42323; font-weight: 600;")
+        self.revoke_button.setStyleSheet(
+            "QPushButton:enabled { color: #b42323; font-weight: 600; }")
         self.revoke_button.clicked.connect(self.request_revoke)
         top.addWidget(self.revoke_button)
         rv.addLayout(top)
@@ -484,6 +485,9 @@ class CameosPage(QWidget):
         self.save_button.setEnabled(cameo is not None and state.status != "revoked")
         self.revert_button.setEnabled(False)
         self.revoke_button.setEnabled(state.status != "revoked")
+        editable = state.status != "revoked"  # a revoked record is read-only for good
+        for button in (self.save_button, self.revert_button, self.revoke_button):
+            button.setVisible(editable)
         can_confirm = state.status == "unverified" and cameo is not None and not any(
             "tampered" in r or "evidence" in r or "signed file" in r for r in state.reasons)
         self.confirm_button.setVisible(can_confirm)
@@ -629,6 +633,8 @@ class CameosPage(QWidget):
         self._show_header(self.tr("New cameo"), "new", [])
         self.save_button.setEnabled(True)
         self.revoke_button.setEnabled(False)
+        for button in (self.save_button, self.revert_button, self.revoke_button):
+            button.setVisible(True)
         self.confirm_button.hide()
         self.shots_label.setText("")
         self.f_name.setFocus()
