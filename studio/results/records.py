@@ -116,6 +116,36 @@ class ResultFilter:
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         return clause, params, " ORDER BY " + ORDERS[self.order]
 
+    def _cover_index(self) -> str:
+        """The covering index that answers the tag / text lookup of :meth:`page_sql`.
+
+        SQLite without statistics prefers the UNIQUE index on ``id`` / ``search_key`` for
+        ``IN (…)`` lookups and then reads every matching table row just to sort them; the
+        covering indexes of migration 3 hold every column a filter or an order needs, so
+        only the rows of the page itself are read.
+        """
+        if any(t.strip() for t in self.tags):
+            return " INDEXED BY results_cover_id"
+        if search.fts_query(self.text or ""):
+            return " INDEXED BY results_cover_key"
+        return ""
+
+    def page_sql(self, columns: str, limit: int, offset: int = 0) -> tuple[str, list[Any]]:
+        """One page, in two phases: order the matching keys (from indexes), then read rows.
+
+        ``columns`` are over ``results r``. The inner query picks the page's rowids with
+        LIMIT/OFFSET applied to index entries; the outer one reads just those rows.
+        """
+        where, params, order = self.sql()
+        inner = (f"SELECT r.rowid FROM results r{self._cover_index()}{where}{order} "
+                 "LIMIT ? OFFSET ?")
+        return (f"SELECT {columns} FROM results r WHERE r.rowid IN ({inner}){order}",
+                [*params, int(limit), int(offset)])
+
+    def count_sql(self) -> tuple[str, list[Any]]:
+        where, params, _order = self.sql()
+        return f"SELECT count(*) FROM results r{where}", params
+
 
 def normalize_tag(tag: str) -> str:
     """Tags are trimmed, single-spaced and lower-case; empty or overlong ones are refused."""
@@ -221,14 +251,11 @@ def list_results(root: Path, *, tag: str | Sequence[str] | None = None,
     tags = [tag] if isinstance(tag, str) else list(tag or [])
     flt = ResultFilter(tags=tags, status=status, text=text, shot=shot, provider=provider,
                        min_rating=min_rating, since=since, until=until, order=order)
-    where, params, order_by = flt.sql()
-    sql = f"SELECT r.* FROM results r{where}{order_by}"
-    if limit is not None:
-        sql += " LIMIT ? OFFSET ?"
-        params += [int(limit), int(offset)]
-    elif offset:
-        sql += " LIMIT -1 OFFSET ?"
-        params.append(int(offset))
+    if limit is not None or offset:
+        sql, params = flt.page_sql("r.*", -1 if limit is None else int(limit), int(offset))
+    else:
+        where, params, order_by = flt.sql()
+        sql = f"SELECT r.* FROM results r{where}{order_by}"
     with contextlib.closing(_connect(root)) as conn:
         rows = conn.execute(sql, params).fetchall()
         tag_map = _tags_for(conn, [r["id"] for r in rows])

@@ -61,17 +61,19 @@ _COLUMNS = ("r.id, r.shot_id, r.thumbnail, r.rating, r.review_status, r.duration
             "r.consent_flag, r.created_at")
 
 
-def query_page(store: Store, flt: ResultFilter, offset: int, limit: int,
-               with_count: bool) -> tuple[list[Take], int | None]:
-    """One page of takes (and the total when asked). Runs on a worker thread."""
-    where, params, order = flt.sql()
+def query_page(store: Store, flt: ResultFilter, offset: int, limit: int) -> list[Take]:
+    """One page of takes (see :meth:`ResultFilter.page_sql`). Runs on a worker thread."""
+    sql, params = flt.page_sql(_COLUMNS, limit, offset)
     with contextlib.closing(store.connect()) as conn:
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM results r{where}{order} LIMIT ? OFFSET ?",
-                            [*params, limit, offset]).fetchall()
-        total = None
-        if with_count:
-            total = conn.execute(f"SELECT count(*) FROM results r{where}", params).fetchone()[0]
-    return [Take(*tuple(r)) for r in rows], total
+        rows = conn.execute(sql, params).fetchall()
+    return [Take(*tuple(r)) for r in rows]
+
+
+def query_count(store: Store, flt: ResultFilter) -> int:
+    """How many takes match; asked for after the first page is shown. Worker thread."""
+    sql, params = flt.count_sql()
+    with contextlib.closing(store.connect()) as conn:
+        return int(conn.execute(sql, params).fetchone()[0])
 
 
 def query_one(store: Store, flt: ResultFilter, result_id: str) -> Take | None:
@@ -151,10 +153,17 @@ def _load_image(path: Path) -> QImage | None:
 
 
 class ResultsModel(QAbstractListModel):
-    """Takes matching :attr:`filter`, loaded page by page as the view asks."""
+    """Takes matching :attr:`filter`, loaded page by page as the view asks.
 
-    #: (total matching, seconds the query took) after each (re)load
+    A (re)load asks for the first page only; when that page is full, the number of all
+    matches is counted afterwards on a worker (:attr:`counted`), so a filter shows its first
+    rows without waiting for a count over the whole library.
+    """
+
+    #: (rows shown, seconds the first page took) after each (re)load
     loaded = Signal(int, float)
+    #: the number of all matching takes, once counted
+    counted = Signal(int)
     loadFailed = Signal(str)
 
     def __init__(self, root: Path, parent: QObject | None = None,
@@ -167,7 +176,8 @@ class ResultsModel(QAbstractListModel):
         self.thumbs.loaded.connect(self._thumb_loaded)
         self._rows: list[Take] = []
         self._row_of: dict[str, int] = {}
-        self._total = 0
+        self._total: int | None = 0  # None: more pages exist, count not known yet
+        self._exhausted = True          # the last page was short: no more rows
         self._generation = 0
         self._fetching = False
         self._started = 0.0
@@ -182,7 +192,7 @@ class ResultsModel(QAbstractListModel):
         generation, flt = self._generation, self.filter
         self._fetching = True
         self._started = time.perf_counter()
-        run_task(lambda: query_page(self.store, flt, 0, PAGE_SIZE, True),
+        run_task(lambda: query_page(self.store, flt, 0, PAGE_SIZE),
                  lambda res, err: self._first_page(generation, res, err))
 
     def _first_page(self, generation: int, res: Any, err: BaseException | None) -> None:  # noqa: ANN401
@@ -193,23 +203,39 @@ class ResultsModel(QAbstractListModel):
             log.warning("library query failed: %s", err)
             self.loadFailed.emit(str(err))
             return
-        rows, total = res
         self.beginResetModel()
-        self._rows = list(rows)
+        self._rows = list(res)
         self._row_of = {t.id: i for i, t in enumerate(self._rows)}
-        self._total = max(int(total or 0), len(self._rows))
+        self._exhausted = len(self._rows) < PAGE_SIZE
+        self._total = len(self._rows) if self._exhausted else None
         self.endResetModel()
-        self.loaded.emit(self._total, time.perf_counter() - self._started)
+        self.loaded.emit(len(self._rows), time.perf_counter() - self._started)
+        if self._total is None:
+            flt = self.filter
+            run_task(lambda: query_count(self.store, flt),
+                     lambda n, e: self._counted(generation, n, e))
+        else:
+            self.counted.emit(self._total)
+
+    def _counted(self, generation: int, n: Any, err: BaseException | None) -> None:  # noqa: ANN401
+        if generation != self._generation:
+            return
+        if err is not None:
+            log.warning("library count failed: %s", err)
+            return
+        if self._total is None:
+            self._total = max(int(n), len(self._rows))
+            self.counted.emit(self._total)
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
-        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
+        return not parent.isValid() and not self._fetching and not self._exhausted
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
         if not self.canFetchMore(parent):
             return
         self._fetching = True
         generation, flt, offset = self._generation, self.filter, len(self._rows)
-        run_task(lambda: query_page(self.store, flt, offset, PAGE_SIZE, False),
+        run_task(lambda: query_page(self.store, flt, offset, PAGE_SIZE),
                  lambda res, err: self._more(generation, offset, res, err))
 
     def _more(self, generation: int, offset: int, res: Any, err: BaseException | None) -> None:  # noqa: ANN401
@@ -219,10 +245,15 @@ class ResultsModel(QAbstractListModel):
         if err is not None:
             self.loadFailed.emit(str(err))
             return
-        rows = [t for t in res[0] if t.id not in self._row_of]
-        if offset != len(self._rows) or not rows:
-            if not res[0]:
-                self._total = len(self._rows)
+        if offset != len(self._rows):
+            return  # rows were added meanwhile; the view will ask again
+        if len(res) < PAGE_SIZE:
+            self._exhausted = True
+            if self._total is None:
+                self._total = len(self._rows) + len(res)
+                self.counted.emit(self._total)
+        rows = [t for t in res if t.id not in self._row_of]
+        if not rows:
             return
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
@@ -233,7 +264,12 @@ class ResultsModel(QAbstractListModel):
 
     @property
     def total(self) -> int:
-        return self._total
+        """All matching takes when counted, else the rows loaded so far (a lower bound)."""
+        return len(self._rows) if self._total is None else self._total
+
+    @property
+    def total_known(self) -> bool:
+        return self._total is not None
 
     @property
     def busy(self) -> bool:
@@ -252,9 +288,10 @@ class ResultsModel(QAbstractListModel):
         if generation != self._generation or err is not None or take is None \
                 or take.id in self._row_of:
             return
-        self._total += 1
+        if self._total is not None:
+            self._total += 1
         if self.filter.order != "newest":
-            if len(self._rows) < self._total - 1:
+            if not self._exhausted:
                 return  # it will arrive with a later page
             pos = len(self._rows)
         else:

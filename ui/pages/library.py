@@ -99,6 +99,7 @@ class LibraryPage(QWidget):
         self.setAcceptDrops(True)
         self.current_id: str | None = None
         self.current_info: dict[str, Any] | None = None
+        self._query_ms = 0.0
 
         self.filters = FilterBar(self)
         self.model = ResultsModel(ctx.root, self)
@@ -162,6 +163,7 @@ class LibraryPage(QWidget):
 
         self.filters.changed.connect(self.model.set_filter)
         self.model.loaded.connect(self._loaded)
+        self.model.counted.connect(lambda _n: self._show_count())
         self.model.loadFailed.connect(lambda msg: self.status.setText(f"Cannot read takes: {msg}"))
         self.model.rowsInserted.connect(lambda *_: self._show_count())
         self.grid.selectionModel().currentChanged.connect(self._current_changed)
@@ -201,20 +203,23 @@ class LibraryPage(QWidget):
 
         run_task(read, done)
 
-    def _loaded(self, total: int, seconds: float) -> None:
-        self._show_count(seconds)
+    def _loaded(self, _rows: int, seconds: float) -> None:
+        self._query_ms = seconds * 1000
+        self._show_count()
         if self.model.rowCount() and not self.grid.currentIndex().isValid():
             self.grid.setCurrentIndex(self.model.index(0))
         elif not self.model.rowCount():
             self._show(None)
 
-    def _show_count(self, seconds: float | None = None) -> None:
+    def _show_count(self) -> None:
         total = self.model.total
-        text = f"{total:,} take{'s' if total != 1 else ''}"
-        if seconds is not None:
-            text += f" · {seconds * 1000:.0f} ms"
-        self.status.setText(text if total else "No takes match. Queue a shot, or drop "
-                            "video files here to import them.")
+        if not total:
+            self.status.setText("No takes match. Queue a shot, or drop video files here to "
+                                "import them.")
+            return
+        more = "" if self.model.total_known else "+"
+        text = f"{total:,}{more} take{'s' if total != 1 or more else ''}"
+        self.status.setText(f"{text} · {self._query_ms:.0f} ms")
 
     def _core_event(self, event: events.Event) -> None:
         if event.kind == events.RESULT_ADDED:
