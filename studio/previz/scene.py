@@ -137,7 +137,7 @@ class Scene:
         self.grid = _nice_step(max(0.08, d * 0.35)) if kind != "studio" else _nice_step(
             max(0.05, d * 0.5))
         self.rim_side = 1.0 if look.sun_azimuth >= 0 else -1.0
-        self._vignette = _vignette_mask(self.w, self.h, look.vignette)
+        self._vignette = _vignette_strips(self.w, self.h, look.vignette)
         floor_far = look.fog if kind != "studio" else look.sky_horizon
         floor_near = look.ground_near
         self.grid_colour = look.grid
@@ -167,8 +167,8 @@ class Scene:
             k = min(32.0, cam.motion_blur_px / 2.0)
             small = frame.resize((max(8, int(self.w / k)), self.h), Image.Resampling.BILINEAR)
             frame = small.resize((self.w, self.h), Image.Resampling.BILINEAR)
-        if self._vignette is not None:
-            frame.paste((0, 0, 0), (0, 0), self._vignette)
+        for box, mask in self._vignette:
+            frame.paste((0, 0, 0), box, mask)
         return frame
 
     def subject_anchor(self, cam: Cam) -> list[tuple[str, Point, float]]:
@@ -663,13 +663,24 @@ def _stepped(pts: list[Point]) -> list[Point]:
     return out
 
 
-def _vignette_mask(w: int, h: int, strength: float) -> Image.Image | None:
+VIGNETTE_START = 0.5  # fraction of the half-diagonal-ish radius where darkening begins
+
+
+def _vignette_strips(w: int, h: int, strength: float) -> list[tuple[tuple[int, int, int, int], Image.Image]]:
+    """The vignette as four border strips (box, mask): its clear middle is never touched."""
     if strength <= 0.01:
-        return None
+        return []
     grad = Image.radial_gradient("L").resize((w, h), Image.Resampling.BILINEAR)
     peak = 255 * min(0.85, strength)
-    lut = [int(peak * max(0.0, (v / 255 - 0.45) / 0.75) ** 1.6) for v in range(256)]
-    return grad.point(lut)
+    lut = [int(peak * max(0.0, (v / 255 - VIGNETTE_START) / (1.2 - VIGNETTE_START)) ** 1.6)
+           for v in range(256)]
+    mask = grad.point(lut)
+    # a rectangle inscribed in the clear ellipse, shrunk by a pixel for safety
+    ix = int(w / 2 * VIGNETTE_START * 0.7) - 1
+    iy = int(h / 2 * VIGNETTE_START * 0.7) - 1
+    x0, x1, y0, y1 = w // 2 - ix, w // 2 + ix, h // 2 - iy, h // 2 + iy
+    boxes = [(0, 0, w, y0), (0, y1, w, h), (0, y0, x0, y1), (x1, y0, w, y1)]
+    return [(box, mask.crop(box)) for box in boxes if box[2] > box[0] and box[3] > box[1]]
 
 
 def _human(x: float, walk: float) -> list[tuple[list[tuple[float, float]], int]]:
