@@ -6,7 +6,6 @@ images; per frame only the timecode and the progress line are drawn.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,11 +249,15 @@ class Overlay:
     # --------------------------------------------------------------- frame
     def apply(self, frame: Image.Image, t: float,
               anchors: list[tuple[str, tuple[float, float], float]]) -> None:
-        self._labels(frame, anchors)
+        beat_box = None
         for item in self.beats:
             if item.start <= t < item.end or (item is self.beats[-1] and t >= item.start):
-                frame.paste(item.image, item.pos, item.image)
+                beat_box = (item.pos[0], item.pos[1], item.pos[0] + item.image.width,
+                            item.pos[1] + item.image.height)
                 break
+        self._labels(frame, anchors, beat_box)
+        if beat_box is not None:
+            frame.paste(item.image, item.pos, item.image)
         for item in self.subs:
             if item.start <= t < item.end:
                 frame.paste(item.image, item.pos, item.image)
@@ -273,7 +276,8 @@ class Overlay:
         x = int(self.w * min(1.0, t / self.duration)) if self.duration else 0
         draw.rectangle((0, self.h - 3, x, self.h - 1), fill=self.accent)
 
-    def _labels(self, frame: Image.Image, anchors: list[tuple[str, tuple[float, float], float]]) -> None:
+    def _labels(self, frame: Image.Image, anchors: list[tuple[str, tuple[float, float], float]],
+                avoid: tuple[int, int, int, int] | None = None) -> None:
         for name, (x, y), size in anchors:
             if size > self.h * 0.75 or not name:
                 continue
@@ -285,6 +289,7 @@ class Overlay:
             py = int(y - img.height - max(3, self.pad // 2))
             if py < self.pad or py + img.height > self.bar_y or px + img.width < 0 or px > self.w:
                 continue
-            if not math.isfinite(px) or not math.isfinite(py):
-                continue
+            if avoid is not None and px < avoid[2] and px + img.width > avoid[0] \
+                    and py < avoid[3] and py + img.height > avoid[1]:
+                continue  # would sit under the beat text
             frame.paste(img, (px, py), img)
