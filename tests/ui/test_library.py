@@ -95,9 +95,12 @@ def test_set_selected_take_is_undoable(page) -> None:  # noqa: ANN001
     assert shot.selected_take is None
 
 
-def test_preview_loads_and_screenshot(page, tmp_path: Path) -> None:  # noqa: ANN001
+def test_preview_loads_and_screenshot(page, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     source = page.preview.player.media.source().toLocalFile()
     assert source.endswith("take.mp4") and Path(source).is_file()
+    # thumbnails decode on the page's own pool, even with synchronous tasks
+    qtbot.waitUntil(lambda: page.thumbs.get(page.model.take(0).thumbnail) is not None)
+    page.grid.viewport().repaint()
     shot = tmp_path / "library.png"
     assert page.grab().save(str(shot))
     from PySide6.QtGui import QImage

@@ -20,8 +20,11 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRunnable,
     QSize,
     Qt,
+    QThread,
+    QThreadPool,
     Signal,
 )
 from PySide6.QtGui import QImage, QPixmap
@@ -85,21 +88,44 @@ def query_one(store: Store, flt: ResultFilter, result_id: str) -> Take | None:
     return Take(*tuple(row)) if row else None
 
 
+class _ThumbJob(QRunnable):
+    def __init__(self, cache: ThumbnailCache, rel: str, path: Path):
+        super().__init__()
+        self.cache, self.rel, self.path = cache, rel, path
+
+    def run(self) -> None:
+        try:
+            image = _load_image(self.path)
+        except Exception:  # noqa: BLE001 - a bad file is a missing thumbnail
+            log.debug("thumbnail %s failed", self.path, exc_info=True)
+            image = None
+        try:
+            self.cache.decoded.emit(self.rel, image)
+        except RuntimeError:  # the cache was deleted meanwhile (page closed)
+            pass
+
+
 class ThumbnailCache(QObject):
     """Decoded thumbnails, LRU by count; loads run off the GUI thread, newest request first.
 
     QImage is decoded and scaled on a worker; the QPixmap is made on the GUI thread. While
-    the grid scrolls fast, requests for items already scrolled past are dropped.
+    the grid scrolls fast, requests for items already scrolled past are dropped. With a
+    ``pool`` of its own, decoding never queues in front of the library's queries on the
+    global pool; without one it goes through ``ui.tasks.run_task`` (synchronous in tests).
     """
 
     loaded = Signal(str)
+    decoded = Signal(str, object)  # from _ThumbJob, delivered queued on the GUI thread
 
     def __init__(self, root: Path, capacity: int = 800, in_flight: int = 4,
-                 parent: QObject | None = None):
+                 parent: QObject | None = None, pool: QThreadPool | None = None):
         super().__init__(parent)
         self.root = Path(root)
         self.capacity = capacity
         self.max_in_flight = in_flight
+        self.pool = pool
+        self.decoded.connect(lambda rel, img: self._done(rel, img, None),
+                             Qt.ConnectionType.QueuedConnection)
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
         self._wanted: OrderedDict[str, None] = OrderedDict()  # newest last
         self._running: set[str] = set()
@@ -125,7 +151,11 @@ class ThumbnailCache(QObject):
             rel, _ = self._wanted.popitem(last=True)  # newest request first
             self._running.add(rel)
             path = self.root / rel
-            run_task(lambda p=path: _load_image(p), lambda img, e, r=rel: self._done(r, img, e))
+            if self.pool is not None:
+                self.pool.start(_ThumbJob(self, rel, path))
+            else:
+                run_task(lambda p=path: _load_image(p),
+                         lambda img, e, r=rel: self._done(r, img, e))
 
     def _done(self, rel: str, image: QImage | None, error: BaseException | None) -> None:
         self._running.discard(rel)
@@ -140,6 +170,21 @@ class ThumbnailCache(QObject):
 
     def clear_failed(self) -> None:
         self._failed.clear()
+
+    def shutdown(self) -> None:
+        """Drop queued loads and wait for running ones (before the owner goes away)."""
+        self._wanted.clear()
+        if self.pool is not None:
+            self.pool.clear()
+            self.pool.waitForDone(5000)
+
+
+def thumbnail_pool(parent: QObject | None = None) -> QThreadPool:
+    """A small pool of low-priority threads for thumbnail decoding."""
+    pool = QThreadPool(parent)
+    pool.setMaxThreadCount(2)
+    pool.setThreadPriority(QThread.Priority.LowPriority)
+    return pool
 
 
 def _load_image(path: Path) -> QImage | None:

@@ -37,7 +37,7 @@ from studio.store import Store
 from ui import commands
 from ui.context import ProjectContext
 from ui.library.delegate import CELL, TakeDelegate
-from ui.library.model import ResultsModel, Take
+from ui.library.model import ResultsModel, Take, ThumbnailCache, thumbnail_pool
 from ui.library.panels import DetailsPanel, FilterBar
 from ui.library.preview import CompareView, PreviewPlayer
 from ui.tasks import run_task
@@ -65,17 +65,23 @@ class ResultEditCommand(QUndoCommand):
 
 
 class GridView(QListView):
-    """Icon-mode list; review keys go to the page, everything else to QListView."""
+    """A wrapping list of uniform cells; review keys go to the page, the rest to QListView.
+
+    List mode with left-to-right flow and wrapping, not icon mode: icon mode keeps a
+    spatial tree of every item and relays it all out when a page of rows arrives, while
+    list mode with uniform sizes places a cell by arithmetic.
+    """
 
     def __init__(self, page: LibraryPage):
         super().__init__(page)
         self.page = page
-        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setViewMode(QListView.ViewMode.ListMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
         self.setUniformItemSizes(True)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
-        self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(240)
+        self.setLayoutMode(QListView.LayoutMode.SinglePass)
         self.setGridSize(CELL)
         self.setIconSize(QSize(160, 90))
         self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
@@ -102,7 +108,8 @@ class LibraryPage(QWidget):
         self._query_ms = 0.0
 
         self.filters = FilterBar(self)
-        self.model = ResultsModel(ctx.root, self)
+        self.thumbs = ThumbnailCache(ctx.root, parent=self, pool=thumbnail_pool(self))
+        self.model = ResultsModel(ctx.root, self, thumbs=self.thumbs)
         self.grid = GridView(self)
         self.grid.setModel(self.model)
         self.grid.setItemDelegate(TakeDelegate(self.grid))
@@ -481,6 +488,7 @@ class LibraryPage(QWidget):
         """Stop the players (call before the window closes)."""
         self.preview.shutdown()
         self.compare.shutdown()
+        self.thumbs.shutdown()
 
 
 __all__ = ["LibraryPage"]
