@@ -97,7 +97,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             sys.stdout.flush()
 
     bus.subscribe(show)
-    engine = QueueEngine(root, bus)
+    import os
+
+    scale = float(os.environ.get("STUDIO_QUEUE_TIME_SCALE") or 1.0)  # tests only
+    engine = QueueEngine(root, bus, sleep_scale=scale, reconcile_delay=2.0 * scale)
 
     def on_signal(signum: int, _frame: object) -> None:
         err("stopping: running jobs resume on the next `studio queue run`")

@@ -467,6 +467,9 @@ class QueueEngine:
                 return False
         incoming = self.root / INCOMING
         incoming.mkdir(parents=True, exist_ok=True)
+        for stale in incoming.glob(f"*{job.id}*"):  # partials of an interrupted attempt
+            with contextlib.suppress(OSError):
+                stale.unlink()
         part = incoming / f"{job.id}.mp4.part"
         final = incoming / f"{job.id}.mp4"
         thumb = incoming / f"{job.id}.jpg"
