@@ -156,6 +156,8 @@ def render(
                 encoder.finish()
         if cancelled is not None and cancelled():
             raise RenderCancelled(f"previz render of shot {request.shot_id} was cancelled")
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; a take is an ordinary file
         os.replace(tmp, out_path)
     except av.error.FFmpegError as exc:
         with contextlib.suppress(OSError):
