@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, QStringListModel, Qt, QTime, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtCore import QDate, QSize, QStringListModel, Qt, QTime, QTimer, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QStandardItem,
+    QStandardItemModel,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -16,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QToolButton,
@@ -27,6 +37,60 @@ from PySide6.QtWidgets import (
 from studio.results.records import ORDERS, REVIEW_STATUSES, ResultFilter
 
 ANY = "any"
+ZWSP = "\u200b"
+_LONG_TOKEN = re.compile(r"\S{20,}")
+
+
+def breakable(text: str, every: int = 12) -> str:
+    """``text`` with zero-width break opportunities inside long unbroken tokens (hashes,
+    ids, paths), so a word-wrapped label can wrap them instead of growing sideways."""
+    return _LONG_TOKEN.sub(
+        lambda m: ZWSP.join(m.group(0)[i:i + every] for i in range(0, len(m.group(0)), every)),
+        text)
+
+
+class ValueLabel(QLabel):
+    """A selectable, word-wrapped value that never forces its panel wider.
+
+    Long tokens wrap (see :func:`breakable`); copying — Ctrl+C or the context menu — gives
+    the original text without the invisible break marks.
+    """
+
+    def __init__(self, text: str = "—", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse |
+                                     Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self._raw = ""
+        self.set_value(text)
+
+    def set_value(self, text: str) -> None:
+        self._raw = text
+        super().setText(breakable(text))
+
+    def value(self) -> str:
+        return self._raw
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), 60), hint.height())
+
+    def copy(self) -> None:
+        chosen = self.selectedText().replace(ZWSP, "") if self.hasSelectedText() else self._raw
+        QGuiApplication.clipboard().setText(chosen)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        menu = QMenu(self)
+        menu.addAction("Copy", self.copy)
+        menu.exec(event.globalPos())
 
 
 class FilterBar(QWidget):
@@ -226,18 +290,22 @@ class DetailsPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
-        self.fields: dict[str, QLabel] = {}
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields: dict[str, ValueLabel] = {}
         for key, label in (("id", "Take"), ("shot", "Shot"), ("made", "Made by"),
                            ("created", "Created"), ("probe", "Picture"), ("cost", "Cost"),
                            ("c2pa", "C2PA"), ("consent", "Consent"), ("review", "Review"),
                            ("sha", "SHA-256")):
-            w = QLabel("—")
-            w.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            w.setWordWrap(True)
+            w = ValueLabel("—")
             self.fields[key] = w
             form.addRow(label, w)
         self.prompt = QPlainTextEdit(readOnly=True)
-        self.prompt.setMaximumHeight(90)
+        self.prompt.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.prompt.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.prompt.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.prompt.setMinimumWidth(60)
+        self.prompt.setMaximumHeight(110)
         form.addRow("Prompt", self.prompt)
         self.tags = QLineEdit(placeholderText="tags, comma separated (Enter to save)")
         self.tag_model = QStringListModel(self)
@@ -249,16 +317,23 @@ class DetailsPanel(QWidget):
         self.notes.setPlaceholderText("Notes on this take (saved when you leave the box)")
         self.notes.setMaximumHeight(60)
         form.addRow("Notes", self.notes)
-        review_row = QHBoxLayout()
+        review_box = QVBoxLayout()
+        review_top, review_bottom = QHBoxLayout(), QHBoxLayout()
         self.status = QComboBox()
         for s in REVIEW_STATUSES:
             self.status.addItem(s.replace("_", " "), s)
         self.reviewer = QLineEdit(placeholderText="reviewer")
         self.review_note = QLineEdit(placeholderText="review note")
         self.apply_review = QPushButton("Save review")
-        for w in (self.status, self.reviewer, self.review_note, self.apply_review):
-            review_row.addWidget(w)
-        form.addRow("Set review", review_row)
+        for w in (self.reviewer, self.review_note):
+            w.setMinimumWidth(60)
+        review_top.addWidget(self.status)
+        review_top.addWidget(self.reviewer, 1)
+        review_bottom.addWidget(self.review_note, 1)
+        review_bottom.addWidget(self.apply_review)
+        review_box.addLayout(review_top)
+        review_box.addLayout(review_bottom)
+        form.addRow("Set review", review_box)
         lay.addLayout(form)
         lay.addWidget(QLabel("Lineage"))
         self.lineage = LineageView(self)
@@ -289,49 +364,49 @@ class DetailsPanel(QWidget):
         self.setEnabled(info is not None)
         if info is None:
             for w in self.fields.values():
-                w.setText("—")
+                w.set_value("—")
             self.prompt.setPlainText("")
             self.tags.clear()
             self.notes.setPlainText("")
             self.lineage.show_tree(None, None)
             return
         f = self.fields
-        f["id"].setText(info["id"] + ("  (imported)" if info["imported"] else ""))
-        f["shot"].setText(info["shot"] or "— (not attached to a shot)")
+        f["id"].set_value(info["id"] + ("  (imported)" if info["imported"] else ""))
+        f["shot"].set_value(info["shot"] or "— (not attached to a shot)")
         made = " · ".join(x for x in (info["provider"], info["model"]) if x) or "imported file"
         if info["remote_id"]:
             made += f" · remote {info['remote_id']}"
         if info["parent"]:
             made += f" · from {info['parent']}"
-        f["made"].setText(made)
-        f["created"].setText(info["created"] or "—")
+        f["made"].set_value(made)
+        f["created"].set_value(info["created"] or "—")
         dur = f"{info['duration']:.2f}s" if info["duration"] is not None else "?"
-        f["probe"].setText(f"{info['width']}×{info['height']} · {dur} · "
+        f["probe"].set_value(f"{info['width']}×{info['height']} · {dur} · "
                            f"{(info['fps'] or 0):.3g} fps · {info['codec']} · "
                            f"{'audio' if info['has_audio'] else 'no audio'}")
-        f["cost"].setText(f"${info['cost']:.2f}" if info["cost"] is not None else "—")
+        f["cost"].set_value(f"${info['cost']:.2f}" if info["cost"] is not None else "—")
         c2pa = info["c2pa"]
         if c2pa is None:
-            f["c2pa"].setText("no manifest")
+            f["c2pa"].set_value("no manifest")
         else:
             text = f"{c2pa.get('validation_state')} · issuer {c2pa.get('issuer') or '?'} · " \
                    f"{c2pa.get('claim_generator') or '?'}"
             if c2pa.get("error"):
                 text += f"\n{c2pa['error']}"
-            f["c2pa"].setText(text)
+            f["c2pa"].set_value(text)
         cameos = ", ".join(info["cameos"]) or "no real people shown"
         if info["consent_flag"]:
-            f["consent"].setText(f"⚠ {cameos}: {info['consent_flag']}")
+            f["consent"].set_value(f"⚠ {cameos}: {info['consent_flag']}")
             f["consent"].setStyleSheet("color: #c0392b; font-weight: bold")
         else:
-            f["consent"].setText(cameos)
+            f["consent"].set_value(cameos)
             f["consent"].setStyleSheet("")
         rv = info["review"]
         who = f" by {rv['reviewer']}" if rv["reviewer"] else ""
         note = f": {rv['note']}" if rv["note"] else ""
         when = f" ({rv['at']})" if rv["at"] else ""
-        f["review"].setText(f"{rv['status'].replace('_', ' ')}{who}{when}{note}")
-        f["sha"].setText(info["sha256"])
+        f["review"].set_value(f"{rv['status'].replace('_', ' ')}{who}{when}{note}")
+        f["sha"].set_value(info["sha256"])
         self.prompt.setPlainText(info["prompt"] or "")
         params = info["params"]
         if params:

@@ -149,6 +149,9 @@ class LibraryPage(QWidget):
         self.details = DetailsPanel(self)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        # the details wrap (long hashes and ids included): they scroll down, never sideways
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.details_scroll = scroll
         scroll.setWidget(self.details)
         self.compare = CompareView(self)
         self.tabs = QTabWidget()
