@@ -66,7 +66,8 @@ def test_compare_loads_both_and_keeps_them_in_sync(page, qtbot) -> None:  # noqa
     cmp = page.compare
     assert page.tabs.currentWidget() is cmp
     assert cmp.ids == (ids[0], ids[1])
-    assert cmp.label_a.text() == f"A: {ids[0]}" and cmp.label_b.text() == f"B: {ids[1]}"
+    assert cmp.label_a.text() == f"A: {ids[0]} · s02-lace-up · pending"
+    assert cmp.label_b.text() == f"B: {ids[1]} · s01-ridge-dawn · pending"
     for player, rid in ((cmp.a, ids[0]), (cmp.b, ids[1])):
         src = Path(player.media.source().toLocalFile())
         assert src == page.ctx.root / "media" / rid / "take.mp4" and src.is_file()

@@ -36,7 +36,9 @@ class TakeDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         focus = bool(option.state & QStyle.StateFlag.State_HasFocus)
         if selected:
-            painter.fillRect(rect, pal.color(QPalette.ColorRole.Highlight).lighter(150))
+            tint = QColor(pal.color(QPalette.ColorRole.Highlight))
+            tint.setAlpha(90)  # a tint, so the caption keeps the normal text colour
+            painter.fillRect(rect, tint)
         thumb_rect = QRect(rect.left() + (rect.width() - THUMB.width()) // 2, rect.top() + 2,
                            THUMB.width(), THUMB.height())
         pix = index.data(Qt.ItemDataRole.DecorationRole)
@@ -75,9 +77,7 @@ class TakeDelegate(QStyledItemDelegate):
             painter.setPen(QColor("white"))
             painter.drawText(dur, Qt.AlignmentFlag.AlignCenter, text)
         # caption: shot id, then the rating
-        text_color = pal.color(QPalette.ColorRole.HighlightedText if selected
-                               else QPalette.ColorRole.Text)
-        painter.setPen(text_color)
+        painter.setPen(pal.color(QPalette.ColorRole.Text))
         line = QRect(rect.left() + 4, thumb_rect.bottom() + 4, rect.width() - 8, 16)
         caption = painter.fontMetrics().elidedText(take.shot or "imported",
                                                    Qt.TextElideMode.ElideRight, line.width())

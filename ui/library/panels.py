@@ -129,15 +129,17 @@ class FilterBar(QWidget):
         self.order = QComboBox()
         for key in ORDERS:
             self.order.addItem(f"sort: {key}", key)
-        for w in (self.search,):
-            row.addWidget(w, 2)
-        for w in (self.tag_input, self.rating, self.status, self.shot, self.provider, self.order):
-            row.addWidget(w)
+        # row 1: what to find (search, tag, sort); row 2: narrowing (chips, combos, dates)
+        row.addWidget(self.search, 1)
+        row.addWidget(self.tag_input)
+        row.addWidget(self.order)
         outer.addLayout(row)
         row2 = QHBoxLayout()
         self.chips = QHBoxLayout()
         row2.addLayout(self.chips)
         row2.addStretch(1)
+        for w in (self.rating, self.status, self.shot, self.provider):
+            row2.addWidget(w)
         self.since = QDateEdit(calendarPopup=True)
         self.until = QDateEdit(calendarPopup=True)
         for d in (self.since, self.until):

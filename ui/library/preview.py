@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -44,8 +44,10 @@ class Transport(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        row = QHBoxLayout()
         self.play = QToolButton(text="▶")
         self.play.setToolTip("Play / pause (Space)")
         self.back = QToolButton(text="⟨")
@@ -58,11 +60,14 @@ class Transport(QWidget):
         self.loop = QCheckBox("Loop")
         self.loop.setChecked(True)
         self.mute = QCheckBox("Mute")
-        for w in (self.back, self.play, self.fwd):
+        # the scrub bar gets a row of its own: a narrow side panel still scrubs precisely
+        outer.addWidget(self.slider)
+        for w in (self.back, self.play, self.fwd, self.time):
             row.addWidget(w)
-        row.addWidget(self.slider, 1)
-        for w in (self.time, self.loop, self.mute):
+        row.addStretch(1)
+        for w in (self.loop, self.mute):
             row.addWidget(w)
+        outer.addLayout(row)
         self.play.clicked.connect(self.playToggled)
         self.back.clicked.connect(lambda: self.stepped.emit(-1))
         self.fwd.clicked.connect(lambda: self.stepped.emit(1))
@@ -86,6 +91,10 @@ class Player:
     def __init__(self, owner: QWidget, video: QVideoWidget | None = None):
         self.video = video or QVideoWidget(owner)
         self.video.setMinimumSize(160, 90)
+        self.video.setAutoFillBackground(True)
+        pal = self.video.palette()
+        pal.setColor(QPalette.ColorRole.Window, QColor("#101214"))
+        self.video.setPalette(pal)
         self.audio = QAudioOutput(owner)
         self.media = QMediaPlayer(owner)
         self.media.setAudioOutput(self.audio)
@@ -177,6 +186,8 @@ class CompareView(QWidget):
         self.a, self.b = Player(self), Player(self)
         self.label_a, self.label_b = QLabel("A: —"), QLabel("B: —")
         for label, player in ((self.label_a, self.a), (self.label_b, self.b)):
+            label.setWordWrap(True)  # captions wrap; they never widen the page
+            label.setMinimumWidth(80)
             col = QVBoxLayout()
             col.addWidget(label)
             col.addWidget(player.video, 1)
@@ -196,10 +207,13 @@ class CompareView(QWidget):
         self.transport.muteChanged.connect(self.a.audio.setMuted)
         self.ids: tuple[str | None, str | None] = (None, None)
 
-    def load(self, a: tuple[str, Path, float | None], b: tuple[str, Path, float | None]) -> None:
+    def load(self, a: tuple[str, Path, float | None], b: tuple[str, Path, float | None],
+             captions: tuple[str, str] | None = None) -> None:
+        """Load take A and take B (id, file, fps); ``captions`` follow the ids (e.g. shots)."""
         self.ids = (a[0], b[0])
-        self.label_a.setText(f"A: {a[0]}")
-        self.label_b.setText(f"B: {b[0]}")
+        extra = captions or ("", "")
+        self.label_a.setText(f"A: {a[0]}" + (f" · {extra[0]}" if extra[0] else ""))
+        self.label_b.setText(f"B: {b[0]}" + (f" · {extra[1]}" if extra[1] else ""))
         self.a.load(a[1], a[2])
         self.b.load(b[1], b[2])
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut, \
-    QUndoCommand
+    QShowEvent, QUndoCommand
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -167,6 +167,8 @@ class LibraryPage(QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        self.splitter = split
+        self._sized = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
         outer.addWidget(split)
@@ -418,8 +420,14 @@ class LibraryPage(QWidget):
                 return
             ia, ib = res
             self.preview.player.media.pause()
+            def caption(info: dict[str, Any]) -> str:
+                stars = "reject" if info["rating"] < 0 else "★" * info["rating"]
+                return " · ".join(x for x in (info["shot"] or "imported", stars,
+                                              info["review"]["status"].replace("_", " ")) if x)
+
             self.compare.load((ia["id"], Path(ia["path"]), ia["fps"]),
-                              (ib["id"], Path(ib["path"]), ib["fps"]))
+                              (ib["id"], Path(ib["path"]), ib["fps"]),
+                              (caption(ia), caption(ib)))
             self.tabs.setCurrentWidget(self.compare)
 
         run_task(read, done)
@@ -467,6 +475,13 @@ class LibraryPage(QWidget):
             self.status.setText(text)
 
         run_task(lambda: import_files(root, paths, known_shots=shots, bus=bus), done)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._sized:  # grid 3 : preview 2 at first; the splitter keeps it from there
+            self._sized = True
+            width = max(self.splitter.width(), 800)
+            self.splitter.setSizes([width * 3 // 5, width * 2 // 5])
 
     # --- drag and drop ------------------------------------------------------------------
     @staticmethod
