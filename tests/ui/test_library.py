@@ -96,6 +96,8 @@ def test_set_selected_take_is_undoable(page) -> None:  # noqa: ANN001
 
 
 def test_preview_loads_and_screenshot(page, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    # the video follows the current take after a short pause (not once per arrow key)
+    qtbot.waitUntil(lambda: page.preview.player.media.source().isValid())
     source = page.preview.player.media.source().toLocalFile()
     assert source.endswith("take.mp4") and Path(source).is_file()
     # thumbnails decode on the page's own pool, even with synchronous tasks
@@ -107,3 +109,17 @@ def test_preview_loads_and_screenshot(page, qtbot, tmp_path: Path) -> None:  # n
     img = QImage(str(shot))
     # the first grid cell shows the thumbnail (not the grey placeholder)
     assert img.pixelColor(90, 110).name() != "#3a3f44"
+
+
+def test_arrowing_through_takes_opens_only_the_last_video(page, qtbot) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: page.preview.player.media.source().isValid())
+    sources: list[str] = []
+    page.preview.player.media.sourceChanged.connect(lambda url: sources.append(url.toLocalFile()))
+    page.grid.setFocus()
+    qtbot.keyClick(page.grid, Qt.Key.Key_Right)
+    qtbot.keyClick(page.grid, Qt.Key.Key_Right)
+    last = page.model.take(2).id
+    assert page.current_id == last
+    assert page.details.fields["id"].value().startswith(last), "details follow at once"
+    qtbot.waitUntil(lambda: bool(sources) and last in sources[-1])
+    assert [s for s in sources if s] == [str(page.ctx.root / "media" / last / "take.mp4")]

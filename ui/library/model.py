@@ -27,7 +27,7 @@ from PySide6.QtCore import (
     QThreadPool,
     Signal,
 )
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QPixmap
 
 from studio.results.records import ResultFilter
 from studio.store import Store
@@ -188,13 +188,19 @@ def thumbnail_pool(parent: QObject | None = None) -> QThreadPool:
 
 
 def _load_image(path: Path) -> QImage | None:
+    """Decode a thumbnail at grid size: the JPEG decoder scales while decoding (about half
+    the work of decoding in full and scaling after)."""
     if not path.is_file():
         return None
-    image = QImage(str(path))
+    reader = QImageReader(str(path))
+    size = reader.size()
+    if size.isValid() and (size.width() > THUMB_SIZE.width()
+                           or size.height() > THUMB_SIZE.height()):
+        reader.setScaledSize(size.scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
     if image.isNull():
         return None
-    return image.scaled(THUMB_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation)
+    return image
 
 
 class ResultsModel(QAbstractListModel):

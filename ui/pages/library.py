@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut, \
     QShowEvent, QUndoCommand
 from PySide6.QtWidgets import (
@@ -45,6 +45,7 @@ from ui.tasks import run_task
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
+VIDEO_DELAY_MS = 150
 RATING_KEYS = {Qt.Key.Key_0: 0, Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3,
                Qt.Key.Key_4: 4, Qt.Key.Key_5: 5}
 
@@ -106,6 +107,11 @@ class LibraryPage(QWidget):
         self.current_id: str | None = None
         self.current_info: dict[str, Any] | None = None
         self._query_ms = 0.0
+        # the video follows the current take after a short pause: arrowing through the grid
+        # or changing a filter does not open a media file per step
+        self._pending_video: tuple[Path, str, float | None] | None = None
+        self._video_timer = QTimer(self, singleShot=True, interval=VIDEO_DELAY_MS)
+        self._video_timer.timeout.connect(self._load_pending_video)
 
         self.filters = FilterBar(self)
         self.thumbs = ThumbnailCache(ctx.root, parent=self, pool=thumbnail_pool(self))
@@ -257,6 +263,8 @@ class LibraryPage(QWidget):
         if take is None:
             self.current_info = None
             self.details.show_result(None)
+            self._video_timer.stop()
+            self._pending_video = None
             self.preview.load(None)
             return
         self._load_details(take.id, reload_video=True)
@@ -278,11 +286,17 @@ class LibraryPage(QWidget):
             self.details.show_result(info)
             self.details.lineage.show_tree(tree, rid)
             if reload_video:
-                self.preview.load(Path(info["path"]), f"{info['id']} · {info['shot'] or ''}",
-                                  info["fps"])
+                self._pending_video = (Path(info["path"]),
+                                       f"{info['id']} · {info['shot'] or ''}", info["fps"])
+                self._video_timer.start()
             self._update_actions()
 
         run_task(read, done)
+
+    def _load_pending_video(self) -> None:
+        pending, self._pending_video = self._pending_video, None
+        if pending is not None:
+            self.preview.load(*pending)
 
     def select_result(self, result_id: str) -> None:
         row = self.model.row_of(result_id)
@@ -504,6 +518,7 @@ class LibraryPage(QWidget):
 
     def shutdown(self) -> None:
         """Stop the players (call before the window closes)."""
+        self._video_timer.stop()
         self.preview.shutdown()
         self.compare.shutdown()
         self.thumbs.shutdown()
