@@ -13,6 +13,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ui.mainwindow import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ui.mainwindow import PAGE_KEYS
 
     parser = argparse.ArgumentParser(prog="studio", description="Open Brief Studio.")
-    parser.add_argument("project", nargs="?", help="project folder (or its project.yaml)")
+    parser.add_argument("project", nargs="?",
+                        help="project folder (or its project.yaml), or an agency bundle "
+                             "(*.briefbundle.zip) to import")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="render the window offscreen, save it as PNG and exit")
     parser.add_argument("--page", metavar="PAGE",
@@ -73,12 +79,28 @@ def _interactive(opts: argparse.Namespace) -> int:
     settings = Settings.load()
     apply_theme(app, opts.theme or settings.theme)
     window = MainWindow(settings)
+    if opts.theme:
+        window.theme_actions[opts.theme].setChecked(True)
     window.show()
     if opts.project:
-        window.open_project(Path(opts.project))
-        if opts.page:
-            window.projectOpened.connect(lambda _ctx: window.show_page(opts.page))
+        open_argument(window, Path(opts.project), opts.page)
     return int(app.exec())
+
+
+def open_argument(window: MainWindow, path: Path, page: str | None = None) -> None:
+    """``studio PATH``: a bundle (a double-clicked *.briefbundle.zip) opens the import flow,
+    anything else opens as a project."""
+    from PySide6.QtCore import QTimer
+
+    from ui.mainwindow import is_bundle_path
+
+    if is_bundle_path(path):
+        # after the event loop starts, so the window is up behind the dialogs
+        QTimer.singleShot(0, lambda: window.import_bundle(path))
+        return
+    window.open_project(path)
+    if page:
+        window.projectOpened.connect(lambda _ctx: window.show_page(page))
 
 
 def _fail(message: str) -> int:
@@ -98,6 +120,9 @@ def _screenshot(opts: argparse.Namespace) -> int:
     if not os.access(out.parent, os.W_OK):
         return _fail(f"{out}: folder {out.parent} is not writable")
     doc = None
+    if opts.project and Path(opts.project).suffix.lower() == ".zip":
+        return _fail(f"{opts.project}: an agency bundle is imported, not screenshotted; "
+                     "open it without --screenshot (or use `studio import BUNDLE DEST`)")
     if opts.project:
         try:
             doc = load_project(Path(opts.project))

@@ -22,8 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -33,6 +43,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressDialog,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -40,7 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
-from studio.errors import ProjectFileError, SaveConflictError, StudioError
+from studio.errors import ProjectFileError, SaveConflictError, StoreError, StudioError
 from studio.model import SCHEMA_VERSION, Project
 from studio.project import ProjectDocument, load_project, save_project
 from studio.resources import resources_dir, sample_project
@@ -54,6 +65,10 @@ from ui.widgets.placeholder import PlaceholderPage
 log = logging.getLogger(__name__)
 
 AUTOSAVE_NAME = ".studio-autosave.yaml"
+BUNDLE_SUFFIXES = (".zip",)  # *.briefbundle.zip and plain *.zip
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv"})
+STORE_PAGES = ("cameos", "queue", "library")  # pages that read studio.db
+THEMES = (("system", "&System"), ("light", "&Light"), ("dark", "&Dark"))
 AUTOSAVE_MS = 30_000
 
 # (key, label, module, class, shortcut)
@@ -90,11 +105,60 @@ def read_autosave(root: Path, current: Project) -> Project | None:
 
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """``module.name`` if that part of the app is installed, else None (action disabled)."""
     try:
         return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-    except Exception as exc:  # noqa: BLE001 - another engineer's module may not exist yet
-        log.info("%s.%s not available: %s", module, name, exc)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            log.info("%s not installed: %s", module, exc)
+        else:
+            log.warning("%s.%s not available: %s", module, name, exc)
         return None
+    except Exception as exc:  # noqa: BLE001 - a broken part must not stop the window
+        log.warning("%s.%s not available: %s", module, name, exc, exc_info=exc)
+        return None
+
+
+def is_bundle_path(path: Path) -> bool:
+    """A file that looks like an agency bundle (``*.briefbundle.zip`` or ``*.zip``)."""
+    return path.suffix.lower() in BUNDLE_SUFFIXES and not path.is_dir()
+
+
+def probe_store(root: Path) -> None:
+    """Open studio.db once and read every table the pages use; raise StoreError if unusable.
+
+    Runs off the GUI thread. A locked database waits the store's busy timeout first.
+    """
+    import sqlite3
+
+    from studio.store import DB_NAME, Store
+
+    db = Path(root) / DB_NAME
+    with contextlib.closing(Store.for_project(root).connect()) as conn:
+        try:
+            for table in ("jobs", "results", "tags", "audit"):
+                conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()  # noqa: S608
+            row = conn.execute("PRAGMA quick_check(1)").fetchone()
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise StoreError(f"{db}: the database is locked by another program") from None
+            raise StoreError(f"{db}: the database is unreadable ({text}). Your brief "
+                             "(project.yaml) is untouched.") from None
+    if row is None or row[0] != "ok":
+        detail = row[0] if row else "no answer"
+        raise StoreError(f"{db}: the database is damaged ({detail}). Your brief "
+                         "(project.yaml) is untouched.")
+
+
+def store_problem_kind(error: BaseException) -> str:
+    """"locked" or "corrupt" (a newer schema counts as "newer": no rebuild offered)."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return "locked"
+    if "newer Brief Studio" in text:
+        return "newer"
+    return "corrupt"
 
 
 class MainWindow(QMainWindow):
@@ -110,6 +174,10 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self._forced_dirty = False
         self._saving = False
+        self._after_save: Callable[[], None] | None = None
+        self.store_ok = True  # False: studio.db unusable, the brief is open on its own
+        self.queue_indicator: QWidget | None = None
+        self.start_queue = interactive  # run the queue engine while a project is open
         self.setObjectName("mainWindow")
         self.setWindowIcon(QIcon(str(resources_dir() / "icons" / "app" / "brief-studio.svg")))
         self.setMinimumSize(QSize(1024, 680))
@@ -119,7 +187,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         self.start = StartScreen(self.settings.recent,
                                  import_available=_optional("ui.export_dialog",
-                                                            "import_bundle_interactive") is not None)
+                                                            "import_bundle_interactive") is not None,
+                                 setup_state=self.settings.providers_setup)
+        self.start.providerChoice.connect(self._provider_choice)
         self.start.openSample.connect(lambda: self.open_project(sample_project()))
         self.start.openProject.connect(self.open_project)
         self.start.openDialog.connect(self.open_dialog)
@@ -133,6 +203,9 @@ class MainWindow(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave_now)
 
         self._build_menus()
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
         self.statusBar().setObjectName("statusBar")
         self._update_title()
         if restore_geometry:
@@ -180,12 +253,28 @@ class MainWindow(QMainWindow):
         self.act_undo = self._action(m, self.tr("&Undo"), self._undo, QKeySequence.StandardKey.Undo)
         self.act_redo = self._action(m, self.tr("&Redo"), self._redo, "Ctrl+Shift+Z")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        m.addSeparator()
+        self.act_settings = self._action(
+            m, self.tr("Se&ttings…"), self.open_settings, "Ctrl+,",
+            self.tr("Provider keys, base URLs, concurrency and prices"))
+        self.act_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
 
         m = bar.addMenu(self.tr("&View"))
         self.page_actions: dict[str, QAction] = {}
         for key, label, _mod, _cls, shortcut in PAGES:
             self.page_actions[key] = self._action(m, self.tr(label),
                                                   lambda k=key: self.show_page(k), shortcut)
+        m.addSeparator()
+        theme_menu = m.addMenu(self.tr("&Theme"))
+        self.theme_group = QActionGroup(self)
+        self.theme_group.setExclusive(True)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, label in THEMES:
+            act = self._action(theme_menu, self.tr(label), lambda k=key: self.set_theme(k))
+            act.setCheckable(True)
+            act.setChecked(key == self.settings.theme)
+            self.theme_group.addAction(act)
+            self.theme_actions[key] = act
 
         m = bar.addMenu(self.tr("&Shot"))
         m.setToolTipsVisible(True)
@@ -202,43 +291,62 @@ class MainWindow(QMainWindow):
                                       lambda: self._shots("move_selected", 1), "Ctrl+Alt+Right")
         m.addSeparator()
         self.act_queue_shot = self._action(m, self.tr("&Queue Shot…"), self.queue_current,
-                                           "Ctrl+Return")
+                                           "Ctrl+Return",
+                                           self.tr("Queue the selected shot (cost shown first)"))
         self.act_queue_all = self._action(m, self.tr("Queue &All…"), self.queue_all,
-                                          "Ctrl+Shift+Return")
+                                          "Ctrl+Shift+Return",
+                                          self.tr("Queue every shot (cost shown first)"))
+        self.act_compare = self._action(
+            m, self.tr("&Compare Providers…"), self.compare_providers, "Ctrl+Shift+P",
+            self.tr("The selected shot fitted to each provider, with changes and cost"))
 
         m = bar.addMenu(self.tr("&Queue"))
         m.setToolTipsVisible(True)
         m.addAction(self.act_queue_shot)
         m.addAction(self.act_queue_all)
+        m.addAction(self.act_compare)
         m.addSeparator()
-        self._action(m, self.tr("Show &Queue"), lambda: self.show_page("queue"))
+        self.act_show_queue = self._action(m, self.tr("Show &Queue"),
+                                           lambda: self.show_page("queue"))
 
         m = bar.addMenu(self.tr("&Help"))
-        self._action(m, self.tr("&About Brief Studio"), self.about)
+        self.act_guide = self._action(m, self.tr("User &Guide"), self.open_guide, "F1")
+        self.act_log_folder = self._action(
+            m, self.tr("Open &Log Folder"), self.open_log_folder,
+            tip=self.tr("The log file to attach to a bug report (it never holds keys)"))
+        m.addSeparator()
+        self.act_about = self._action(m, self.tr("&About Brief Studio"), self.about)
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
 
-        queue = _optional("ui.queue_actions", "queue_shots")
-        for act in (self.act_queue_shot, self.act_queue_all):
-            if queue is None:
-                act.setToolTip(self.tr("not available yet"))
-                act.setStatusTip(self.tr("not available yet"))
-        self._queue_available = queue is not None
+        self._queue_available = _optional("ui.queue_actions", "queue_shots") is not None
+        self._compare_available = _optional("ui.compare_view", "CompareProvidersDialog") is not None
+        self._settings_available = _optional("ui.settings_dialog", "SettingsDialog") is not None
         self._export_available = _optional("ui.export_dialog", "ExportDialog") is not None
         self._import_available = _optional("ui.export_dialog", "import_bundle_interactive") is not None
         for act, ok in ((self.act_export, self._export_available),
-                        (self.act_import, self._import_available)):
+                        (self.act_import, self._import_available),
+                        (self.act_queue_shot, self._queue_available),
+                        (self.act_queue_all, self._queue_available),
+                        (self.act_compare, self._compare_available),
+                        (self.act_settings, self._settings_available)):
             if not ok:
-                act.setToolTip(self.tr("not available yet"))
-                act.setStatusTip(self.tr("not available yet"))
+                act.setToolTip(self.tr("not available in this build"))
+                act.setStatusTip(self.tr("not available in this build"))
+        self.setAcceptDrops(True)
 
     def _update_actions(self) -> None:
         has = self.ctx is not None
         for act in (self.act_save, self.act_close, self.act_add_shot, self.act_dup_shot,
-                    self.act_del_shot, self.act_left, self.act_right, *self.page_actions.values()):
+                    self.act_del_shot, self.act_left, self.act_right, self.act_show_queue,
+                    *self.page_actions.values()):
             act.setEnabled(has)
         self.act_export.setEnabled(has and self._export_available)
         self.act_import.setEnabled(self._import_available)
-        self.act_queue_shot.setEnabled(has and self._queue_available)
-        self.act_queue_all.setEnabled(has and self._queue_available)
+        self.act_settings.setEnabled(self._settings_available)
+        queue_ok = has and self._queue_available and self.store_ok
+        self.act_queue_shot.setEnabled(queue_ok)
+        self.act_queue_all.setEnabled(queue_ok)
+        self.act_compare.setEnabled(has and self._compare_available and self.store_ok)
         stack = self.ctx.undo_stack if self.ctx else None
         self.act_undo.setEnabled(bool(stack and stack.canUndo()))
         self.act_redo.setEnabled(bool(stack and stack.canRedo()))
@@ -315,13 +423,19 @@ class MainWindow(QMainWindow):
             return
         self.show_status(self.tr("Opening %s…") % path, 0)
 
-        def load() -> tuple[ProjectDocument, Project | None]:
+        def load() -> tuple[ProjectDocument, Project | None, StoreError | None]:
             doc = load_project(Path(path))
-            return doc, read_autosave(doc.root, doc.project)
+            recovered = read_autosave(doc.root, doc.project)
+            try:
+                probe_store(doc.root)
+            except StoreError as exc:
+                return doc, recovered, exc
+            return doc, recovered, None
 
         run_task(load, lambda result, error: self._loaded(Path(path), result, error))
 
-    def _loaded(self, path: Path, result: tuple[ProjectDocument, Project | None] | None,
+    def _loaded(self, path: Path,
+                result: tuple[ProjectDocument, Project | None, StoreError | None] | None,
                 error: BaseException | None) -> None:
         self.statusBar().clearMessage()
         if error is not None or result is None:
@@ -336,8 +450,15 @@ class MainWindow(QMainWindow):
             self.show_status(self.tr("Could not open %s") % path)
             self.last_error = text
             return
-        doc, recovered = result
-        self.set_document(doc)
+        doc, recovered, store_error = result
+        if store_error is not None:
+            self._store_problem(doc, recovered, store_error)
+            return
+        self._show_loaded(doc, recovered)
+
+    def _show_loaded(self, doc: ProjectDocument, recovered: Project | None,
+                     store_ok: bool = True) -> None:
+        self.set_document(doc, store_ok=store_ok)
         if recovered is not None and self._ask_recover():
             doc.project = recovered
             self._forced_dirty = True
@@ -357,9 +478,107 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Yes)
         return answer == QMessageBox.StandardButton.Yes
 
-    def set_document(self, doc: ProjectDocument) -> ProjectContext:
+    # ------------------------------------------------------------------ studio.db problems
+    def _store_problem(self, doc: ProjectDocument, recovered: Project | None,
+                       error: StoreError) -> None:
+        """studio.db is corrupt, locked or too new: say so and offer a way out."""
+        kind = store_problem_kind(error)
+        log.warning("studio.db problem (%s): %s", kind, error)
+        choice = self._ask_store_problem(kind, str(error)) if self.interactive else "brief"
+        if choice == "rebuild":
+            self.rebuild_index(doc, recovered)
+        elif choice == "retry":
+            self.open_project(doc.root)
+        elif choice == "brief":
+            self._show_loaded(doc, recovered, store_ok=False)
+            self.show_status(self.tr("studio.db is unusable: takes, queue and consent "
+                                     "history are unavailable until it is repaired."), 0)
+        else:
+            self.show_status(self.tr("Not opened: %s") % doc.root)
+
+    def _ask_store_problem(self, kind: str, text: str) -> str:
+        """"rebuild", "retry", "brief" (open the brief without studio.db) or "cancel"."""
+        box = QMessageBox(self)
+        box.setObjectName("storeProblemBox")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("The project's database needs attention"))
+        buttons: dict[QWidget, str] = {}
+        if kind == "locked":
+            box.setText(self.tr("studio.db is locked by another program."))
+            box.setInformativeText(self.tr(
+                "Another Brief Studio window or a `studio queue run` worker is using this "
+                "project. Close it and try again. Your brief (project.yaml) is untouched.")
+                + "\n\n" + text)
+            default = box.addButton(self.tr("Try Again"), QMessageBox.ButtonRole.AcceptRole)
+            buttons[default] = "retry"
+        elif kind == "newer":
+            box.setText(self.tr("studio.db was written by a newer Brief Studio."))
+            box.setInformativeText(self.tr("Update Brief Studio to use its takes and queue. "
+                                           "Nothing was changed.") + "\n\n" + text)
+            default = None
+        else:
+            box.setText(self.tr("studio.db (the index of takes, the queue and the consent "
+                                "history) cannot be read."))
+            box.setInformativeText(self.tr(
+                "Your brief (project.yaml), cameo records and media files are untouched. "
+                "Rebuilding moves the damaged studio.db aside and re-creates the index of takes "
+                "from media/ and their XMP sidecars; queued jobs and the consent audit history "
+                "in the old file are not recovered (confirm cameos again on the Cameos page).")
+                + "\n\n" + text)
+            default = box.addButton(self.tr("Rebuild the Index of Takes"),
+                                    QMessageBox.ButtonRole.AcceptRole)
+            buttons[default] = "rebuild"
+        brief = box.addButton(self.tr("Open the Brief Only"), QMessageBox.ButtonRole.ActionRole)
+        buttons[brief] = "brief"
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        buttons[cancel] = "cancel"
+        box.setDefaultButton(default or brief)  # type: ignore[arg-type]
+        box.exec()
+        return buttons.get(box.clickedButton(), "cancel")  # type: ignore[arg-type]
+
+    def rebuild_index(self, doc: ProjectDocument, recovered: Project | None = None) -> None:
+        """Move the damaged studio.db aside and rebuild it from media/ (off the GUI thread)."""
+        from studio.results import rebuild
+
+        root = doc.root
+        busy = QProgressDialog(self.tr("Rebuilding the index of takes from media/…"), "", 0, 0,
+                               self)
+        busy.setObjectName("rebuildProgress")
+        busy.setWindowTitle(self.tr("Rebuilding — Brief Studio"))
+        busy.setCancelButton(None)
+        busy.setWindowModality(Qt.WindowModality.WindowModal)
+        busy.setMinimumDuration(0)
+        self.rebuild_progress = busy
+        if self.interactive:
+            busy.show()
+        self.show_status(self.tr("Rebuilding the index of takes…"), 0)
+
+        def done(report: Any, error: BaseException | None) -> None:  # noqa: ANN401
+            busy.close()
+            busy.deleteLater()
+            self.rebuild_progress = None
+            self.statusBar().clearMessage()
+            if error is not None:
+                log.warning("rebuild of %s failed: %s", root, error)
+                self._message("error", self.tr("Could not rebuild the index of takes"),
+                              str(error))
+                self._show_loaded(doc, recovered, store_ok=False)
+                return
+            self.last_rebuild = report
+            self._show_loaded(doc, recovered)
+            lines = [self.tr("%n take(s) restored from media/.", "", len(report.restored))]
+            if report.moved_aside is not None:
+                lines.append(self.tr("The damaged database was kept as %s.")
+                             % Path(report.moved_aside).name)
+            lines.extend(report.problems[:10])
+            self._message("info", self.tr("Index of takes rebuilt"), "\n".join(lines))
+
+        run_task(lambda: rebuild(root), done)
+
+    def set_document(self, doc: ProjectDocument, *, store_ok: bool = True) -> ProjectContext:
         """Show ``doc`` (already loaded). Replaces any open project without asking."""
         self._teardown_project()
+        self.store_ok = store_ok
         self.ctx = ProjectContext(doc, parent=self)
         self.ctx.undo_stack.indexChanged.connect(self._on_stack_changed)
         self.ctx.undo_stack.cleanChanged.connect(self._on_stack_changed)
@@ -371,13 +590,45 @@ class MainWindow(QMainWindow):
         self.start.set_recent(self.settings.recent)
         self._update_title()
         self._update_actions()
+        self._attach_queue()
         self.show_page("shots")
         self.projectOpened.emit(self.ctx)
         return self.ctx
 
+    def queue_bridge(self) -> Any:  # noqa: ANN401 - ui.queue_bridge.QueueBridge | None
+        return getattr(self.ctx, "_queue_bridge", None) if self.ctx is not None else None
+
+    def _attach_queue(self) -> None:
+        """Run the project's queue engine and show the running-jobs indicator."""
+        if self.ctx is None or not self.store_ok:
+            return
+        bridge_for = _optional("ui.queue_bridge", "bridge_for")
+        indicator_cls = _optional("ui.queue_bridge", "QueueIndicator")
+        if bridge_for is None:
+            return
+        try:
+            bridge = bridge_for(self.ctx, autostart=self.start_queue)
+        except Exception:  # noqa: BLE001 - the brief stays usable without the queue
+            log.exception("could not start the queue for %s", self.ctx.root)
+            return
+        if indicator_cls is not None:
+            indicator = indicator_cls(bridge)
+            indicator.setAccessibleName(self.tr("Generation queue status"))
+            indicator.setCursor(Qt.CursorShape.PointingHandCursor)
+            indicator.mousePressEvent = lambda _e: self.show_page("queue")  # type: ignore[method-assign]
+            self.statusBar().addPermanentWidget(indicator)
+            self.queue_indicator = indicator
+
     def _teardown_project(self) -> None:
         self.autosave_timer.stop()
         self._save_window_state()
+        if self.queue_indicator is not None:
+            self.statusBar().removeWidget(self.queue_indicator)
+            self.queue_indicator.deleteLater()
+            self.queue_indicator = None
+        bridge = self.queue_bridge()
+        if bridge is not None:
+            bridge.stop()  # jobs resume when the project is opened again
         if self.workspace is not None:
             self.stack.removeWidget(self.workspace)
             self.workspace.deleteLater()
@@ -486,17 +737,32 @@ class MainWindow(QMainWindow):
             return self.pages[key]
         _key, label, module, cls, _sc = PAGES[PAGE_KEYS.index(key)]
         widget: QWidget
+        if not self.store_ok and key in STORE_PAGES:
+            widget = PlaceholderPage(self.tr(label), self.tr(
+                "This page needs studio.db, which cannot be used right now. The brief and the "
+                "shots can still be edited and saved. Close the project and open it again to "
+                "rebuild the index of takes."))
+            return self._install_page(key, widget)
         try:
             page_cls = getattr(importlib.import_module(module), cls)
             widget = page_cls(self.ctx, None)
         except Exception as exc:  # noqa: BLE001 - a page failing must not take down the window
-            if isinstance(exc, ModuleNotFoundError) and exc.name == module:
+            if isinstance(exc, StoreError):
+                log.warning("page %s: %s", module, exc)
+                reason = self.tr("studio.db cannot be used: %s\n\nReopen the project to "
+                                 "rebuild the index of takes.") % exc
+                self.store_ok = False
+                self._update_actions()
+            elif isinstance(exc, ModuleNotFoundError) and exc.name == module:
                 log.info("page %s not installed yet", module)
                 reason = self.tr("This part of Brief Studio is not available in this build yet.")
             else:
                 log.exception("page %s failed to load", module)
                 reason = self.tr("This page could not be loaded (%s). Details are in the log.") % exc
             widget = PlaceholderPage(self.tr(label), reason)
+        return self._install_page(key, widget)
+
+    def _install_page(self, key: str, widget: QWidget) -> QWidget:
         if hasattr(widget, "status_callback"):
             widget.status_callback = self.show_status
         self.pages[key] = widget
@@ -525,10 +791,11 @@ class MainWindow(QMainWindow):
             fn(*args)
 
     # ------------------------------------------------------------------ saving
-    def save(self) -> bool:
-        """Save synchronously-safe: the write runs off the GUI thread from a snapshot."""
+    def save(self, then: Callable[[], None] | None = None) -> bool:
+        """Save from a snapshot, off the GUI thread; ``then`` runs after a successful save."""
         if self.ctx is None or self._saving:
             return False
+        self._after_save = then
         ctx = self.ctx
         snapshot = ProjectDocument(ctx.root, ctx.project.model_copy(deep=True),
                                    disk_sha256=ctx.doc.disk_sha256)
@@ -555,9 +822,11 @@ class MainWindow(QMainWindow):
                 ctx.undo_stack.clear()
                 self.open_project(ctx.root)
             else:
+                self._after_save = None
                 self.show_status(self.tr("Not saved: the file changed on disk."))
             return
         if error is not None:
+            self._after_save = None
             self._message("error", self.tr("Could not save"), str(error))
             self.show_status(self.tr("Not saved"))
             return
@@ -568,6 +837,9 @@ class MainWindow(QMainWindow):
             self._remove_autosave()
         self._update_title()
         self.show_status(self.tr("Saved %s") % ctx.doc.path)
+        then, self._after_save = self._after_save, None
+        if then is not None:
+            then()
 
     def _ask_conflict(self, message: str) -> str:
         if not self.interactive:
@@ -698,42 +970,162 @@ class MainWindow(QMainWindow):
         run_task(work, done)
 
     def export_bundle(self) -> None:
+        """File > Export bundle: offer to save unsaved edits first (the bundle holds project.yaml)."""
         dialog_cls = _optional("ui.export_dialog", "ExportDialog")
         if dialog_cls is None or self.ctx is None:
             return
-        dialog_cls(self.ctx, self).exec()
+        if self.is_dirty() and self.interactive:
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Question)
+            box.setWindowTitle(self.tr("Save before exporting?"))
+            box.setText(self.tr("The brief has unsaved changes."))
+            box.setInformativeText(self.tr(
+                "The bundle holds project.yaml as it is on disk. Save first so the agency "
+                "gets your latest brief?"))
+            save = box.addButton(self.tr("Save and Export"), QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(self.tr("Export Saved Version"), QMessageBox.ButtonRole.DestructiveRole)
+            cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(save)
+            box.exec()
+            clicked = box.clickedButton()
+            if clicked is cancel or clicked is None:
+                return
+            if clicked is save:
+                self.save(then=self._open_export_dialog)
+                return
+        self._open_export_dialog()
 
-    def import_bundle(self) -> None:
-        fn = _optional("ui.export_dialog", "import_bundle_interactive")
-        if fn is None:
+    def _open_export_dialog(self) -> None:
+        dialog_cls = _optional("ui.export_dialog", "ExportDialog")
+        if dialog_cls is None or self.ctx is None:
             return
-        path = fn(self)
+        self.export_dialog = dialog_cls(self.ctx, self)
+        self.export_dialog.exec()
+
+    def import_bundle(self, bundle: Path | None = None) -> Path | None:
+        """Verify and import an agency bundle (asking for it unless given), then open it."""
+        fn = _optional("ui.export_dialog", "import_bundle_interactive")
+        if fn is None or not self.interactive:
+            return None
+        if self.ctx is not None and not self._confirm_discard():
+            return None
+        path = fn(self, bundle)
         if path:
             self.open_project(Path(path))
+            return Path(path)
+        return None
 
-    def queue_current(self) -> None:
+    def current_shot_id(self) -> str | None:
         if self.ctx is None:
-            return
+            return None
         page = self.page("shots")
         shot_id = getattr(page, "current_shot_id", lambda: None)()
+        if shot_id is None and self.ctx.project.shots:
+            return str(self.ctx.project.shots[0].id)
+        return shot_id  # type: ignore[no-any-return]
+
+    def queue_current(self) -> None:
+        shot_id = self.current_shot_id()
         if shot_id:
             self._queue([shot_id])
 
     def queue_all(self) -> None:
-        if self.ctx is not None:
+        if self.ctx is not None and self.ctx.project.shots:
             self._queue([s.id for s in self.ctx.project.shots])
 
     def _queue(self, shot_ids: list[str]) -> None:
         fn = _optional("ui.queue_actions", "queue_shots")
-        if fn is None or self.ctx is None:
+        if fn is None or self.ctx is None or not self.store_ok:
             return
-        fn(self.ctx, shot_ids, self)
+        self.queue_dialog = fn(self.ctx, shot_ids, self)
+
+    def compare_providers(self) -> None:
+        """Shot > Compare providers: the current shot fitted to each provider."""
+        dialog_cls = _optional("ui.compare_view", "CompareProvidersDialog")
+        shot_id = self.current_shot_id()
+        if dialog_cls is None or self.ctx is None or not shot_id or not self.store_ok:
+            return
+        ctx = self.ctx
+        dialog = dialog_cls(ctx, shot_id, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.queued.connect(lambda lines: self._compare_queued(ctx, lines))
+        self.compare_dialog = dialog
+        dialog.open()
+
+    def _compare_queued(self, ctx: ProjectContext, lines: list[str]) -> None:
+        if ctx is not self.ctx:
+            return
+        bridge = self.queue_bridge()
+        if bridge is not None:
+            bridge.wake()
+        if lines:
+            self.show_status("; ".join(str(line) for line in lines))
+
+    def open_settings(self) -> None:
+        dialog_cls = _optional("ui.settings_dialog", "SettingsDialog")
+        if dialog_cls is None:
+            return
+        self.settings_dialog = dialog_cls(self)
+        if self.settings_dialog.exec():
+            self.show_status(self.tr("Settings saved"))
+            self.start.refresh_providers()
+
+    def _provider_choice(self, choice: str) -> None:
+        self.settings.providers_setup = choice
+        self.settings.save()
+
+    def set_theme(self, theme: str) -> str:
+        """View > Theme: apply and remember system / light / dark."""
+        from ui.widgets.theme import apply_theme
+
+        if theme not in dict(THEMES):
+            raise ValueError(theme)
+        used = apply_theme(application(), theme)
+        self.settings.theme = theme
+        self.settings.save()
+        act = self.theme_actions.get(theme)
+        if act is not None and not act.isChecked():
+            act.setChecked(True)
+        self.show_status(self.tr("Theme: %s") % (self.tr(theme.capitalize())
+                                                  + (f" ({used})" if theme == "system" else "")))
+        return used
+
+    def _system_scheme_changed(self, *_args: Any) -> None:  # noqa: ANN401
+        if self.settings.theme == "system":
+            from ui.widgets.theme import apply_theme
+
+            apply_theme(application(), "system")
+
+    def open_log_folder(self) -> None:
+        from studio.logsetup import log_file_path
+
+        folder = log_file_path().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._message("error", self.tr("No log folder"), f"{folder}: {exc}")
+            return
+        self.show_status(str(folder))
+        if self.interactive:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def guide_path(self) -> Path | None:
+        path = Path(__file__).resolve().parents[1] / "docs" / "guide.md"
+        return path if path.is_file() else None
+
+    def open_guide(self) -> None:
+        path = self.guide_path()
+        if path is None:
+            self.show_status(self.tr("The user guide is not installed with this build."))
+            return
+        if self.interactive:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     def about(self) -> None:
         show_about = _optional("ui.about", "show_about")
         if show_about is not None:
             if self.interactive:
-                show_about(self)
+                self.about_dialog = show_about(self)
             return
         import pydantic
 
@@ -743,12 +1135,58 @@ class MainWindow(QMainWindow):
             "generation queue and verified agency bundles.</p>"
             f"<p>Python {platform.python_version()} · Qt {pyside_version} (PySide6, LGPLv3) · "
             f"pydantic {pydantic.VERSION} (MIT)</p>"
-            "<p>Brief Studio is MIT licensed. Qt and PySide6 are used under the LGPLv3; "
-            "PyYAML, httpx, keyring, platformdirs, Pillow, fpdf2, OpenTimelineIO and PyAV "
-            "under their own open-source licences.</p>"
         )
         if self.interactive:
             QMessageBox.about(self, self.tr("About Brief Studio"), text)
+
+    # ------------------------------------------------------------------ drag and drop
+    @staticmethod
+    def _dropped_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return []
+        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+
+    def _wanted_drop(self, files: list[Path]) -> tuple[Path | None, list[Path]]:
+        bundle = next((f for f in files if is_bundle_path(f)), None)
+        videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
+        if self.ctx is None or not self.store_ok:
+            videos = []
+        return bundle, videos
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        bundle, videos = self._wanted_drop(self._dropped_files(event))
+        if bundle is not None or videos:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: ANN401, N802
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        bundle, videos = self._wanted_drop(self._dropped_files(event))
+        if bundle is None and not videos:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # finish the drop before any dialog opens (the source waits for it)
+        if bundle is not None:
+            QTimer.singleShot(0, lambda: self.import_bundle(bundle))
+        elif videos:
+            QTimer.singleShot(0, lambda: self.import_videos(videos))
+
+    def import_videos(self, files: list[Path]) -> None:
+        """Videos dropped anywhere on the window go to the Library's import."""
+        if self.ctx is None or not self.store_ok:
+            return
+        self.show_page("library")
+        page = self.page("library")
+        fn = getattr(page, "import_paths", None)
+        if fn is None:
+            self.show_status(self.tr("The library cannot import files in this build."))
+            return
+        fn(list(files))
 
     # ------------------------------------------------------------------ window state
     def _save_window_state(self) -> None:

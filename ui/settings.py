@@ -37,6 +37,7 @@ class Settings:
     """User choices (theme) and window state (geometry, splitters, recent projects)."""
 
     theme: str = "system"  # system | light | dark
+    providers_setup: str = ""  # "" (first run: show the setup), "previz" or "keys"
     recent: list[str] = field(default_factory=list)
     window: dict[str, str] = field(default_factory=dict)  # name -> base64 Qt state blob
     path: Path | None = None
@@ -63,6 +64,8 @@ class Settings:
             return settings
         if data.get("theme") in ("system", "light", "dark"):
             settings.theme = data["theme"]
+        if data.get("providers_setup") in ("", "previz", "keys"):
+            settings.providers_setup = data["providers_setup"]
         recent = data.get("recent")
         if isinstance(recent, list):
             settings.recent = [str(r) for r in recent if isinstance(r, str)][:MAX_RECENT]
@@ -72,7 +75,8 @@ class Settings:
         return settings
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": SETTINGS_VERSION, "theme": self.theme, "recent": self.recent,
+        return {"version": SETTINGS_VERSION, "theme": self.theme,
+                "providers_setup": self.providers_setup, "recent": self.recent,
                 "window": self.window}
 
     def save(self) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -67,15 +68,18 @@ class StartScreen(QWidget):
     newFromTemplate = Signal(str)  # template id ("" = blank project)
     importBundle = Signal()
     loaded = Signal()  # templates are listed (screenshots wait for this)
+    providerChoice = Signal(str)  # "previz" or "keys": the first-run provider setup is done
 
     def __init__(self, recent: list[str], import_available: bool = True,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, *, setup_state: str = ""):
         super().__init__(parent)
         self.setObjectName("startScreen")
         self.cards: list[TemplateCard] = []
+        self.setup_state = setup_state
+        self.provider_setup: QWidget | None = None
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(56, 40, 56, 36)
-        outer.setSpacing(22)
+        outer.setContentsMargins(56, 28, 56, 24)
+        outer.setSpacing(18)
 
         head = QHBoxLayout()
         icon = QLabel()
@@ -95,11 +99,20 @@ class StartScreen(QWidget):
         head.addLayout(titles, 1)
         outer.addLayout(head)
 
-        columns = QHBoxLayout()
+        body = QWidget()
+        body.setObjectName("startBody")
+        columns = QHBoxLayout(body)
+        columns.setContentsMargins(0, 0, 0, 0)
         columns.setSpacing(28)
-        outer.addLayout(columns, 1)
+        scroll = QScrollArea()
+        scroll.setObjectName("startScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
 
-        # --- left: start actions + recent --------------------------------------------------
+        # --- left: start actions + provider setup ------------------------------------------
         left = QVBoxLayout()
         left.setSpacing(10)
         columns.addLayout(left, 2)
@@ -111,24 +124,49 @@ class StartScreen(QWidget):
         self.sample_button.setToolTip(self.tr("Aurora Trail 2 — a six-shot trail-running launch "
                                               "with a cameo and references"))
         self.sample_button.clicked.connect(self.openSample)
+        self.sample_button.setAccessibleName(self.tr("Open the sample project"))
         left.addWidget(self.sample_button)
         blank = QPushButton(self.tr("New blank project…"))
+        blank.setAccessibleName(self.tr("New blank project"))
         blank.clicked.connect(lambda: self.newFromTemplate.emit(""))
         left.addWidget(blank)
         open_button = QPushButton(self.tr("Open project…"))
+        open_button.setAccessibleName(self.tr("Open a project folder"))
         open_button.clicked.connect(self.openDialog)
         left.addWidget(open_button)
         self.import_button = QPushButton(self.tr("Import agency bundle…"))
         self.import_button.clicked.connect(self.importBundle)
+        self.import_button.setAccessibleName(self.tr("Import an agency bundle"))
         self.import_button.setEnabled(import_available)
-        if not import_available:
-            self.import_button.setToolTip(self.tr("not available yet"))
+        self.import_button.setToolTip(
+            self.tr("Verify and open a .briefbundle.zip (or drop it on this window)")
+            if import_available else self.tr("not available in this build"))
         left.addWidget(self.import_button)
 
-        section = QLabel(self.tr("Recent"))
+        section = QLabel(self.tr("Generation providers"))
         section.setObjectName("startSection")
         left.addSpacing(12)
         left.addWidget(section)
+        self.providers_box = QVBoxLayout()
+        self.providers_box.setSpacing(6)
+        left.addLayout(self.providers_box)
+        left.addStretch(1)
+
+        # --- right: templates + recent ------------------------------------------------------
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        columns.addLayout(right, 3)
+        section = QLabel(self.tr("New from a template"))
+        section.setObjectName("startSection")
+        right.addWidget(section)
+        self.template_grid = QGridLayout()
+        self.template_grid.setSpacing(12)
+        right.addLayout(self.template_grid)
+
+        section = QLabel(self.tr("Recent"))
+        section.setObjectName("startSection")
+        right.addSpacing(12)
+        right.addWidget(section)
         self.recent_model = QStandardItemModel(self)
         self.recent_view = QListView()
         self.recent_view.setObjectName("recentList")
@@ -137,24 +175,81 @@ class StartScreen(QWidget):
         self.recent_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.recent_view.activated.connect(self._recent_activated)
         self.recent_view.clicked.connect(self._recent_activated)
-        self.recent_view.setMaximumHeight(300)
-        left.addWidget(self.recent_view)
-        left.addStretch(1)
+        self.recent_view.setMinimumHeight(120)
+        right.addWidget(self.recent_view, 1)
         self.set_recent(recent)
-
-        # --- right: templates -------------------------------------------------------------------
-        right = QVBoxLayout()
-        right.setSpacing(10)
-        columns.addLayout(right, 3)
-        section = QLabel(self.tr("New from a template"))
-        section.setObjectName("startSection")
-        right.addWidget(section)
-        self.template_grid = QGridLayout()
-        self.template_grid.setSpacing(14)
-        right.addLayout(self.template_grid)
-        right.addStretch(1)
+        self._build_providers()
 
         run_task(load_template_cards, self._templates_loaded)
+
+    # --- providers ------------------------------------------------------------------------
+    def _build_providers(self) -> None:
+        """First run: the setup inline. Later: a one-line summary and a button."""
+        while self.providers_box.count():
+            item = self.providers_box.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        from ui.provider_setup import ProviderSetupWidget, key_state_text, providers
+
+        if not self.setup_state:
+            intro = QLabel(self.tr("First run: where should shots be generated? Previz is "
+                                   "offline and free; paste keys for the AI providers you use."))
+            intro.setObjectName("templateBlurb")
+            intro.setWordWrap(True)
+            self.providers_box.addWidget(intro)
+            self.provider_setup = ProviderSetupWidget(self, compact=True)
+            self.provider_setup.choiceMade.connect(self._provider_choice)
+            self.providers_box.addWidget(self.provider_setup)
+            self.provider_summary = None
+            return
+        self.provider_setup = None
+        row = QHBoxLayout()
+        holder = QWidget()
+        holder.setLayout(row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.provider_summary = QLabel(self.tr("Checking provider keys…"))
+        self.provider_summary.setObjectName("templateBlurb")
+        self.provider_summary.setWordWrap(True)
+        button = QPushButton(self.tr("Provider keys…"))
+        button.setAccessibleName(self.tr("Set up provider keys"))
+        button.clicked.connect(self.open_provider_dialog)
+        row.addWidget(self.provider_summary, 1)
+        row.addWidget(button)
+        self.providers_box.addWidget(holder)
+        summary = self.provider_summary
+
+        def work() -> list[str]:
+            return [caps.name.split(" (")[0] for caps in providers()
+                    if key_state_text(caps)[1] != "missing"]
+
+        def done(names: list[str] | None, error: BaseException | None) -> None:
+            try:
+                summary.setText(self.tr("Ready: %s. Add or test keys here or in Settings "
+                                        "(Ctrl+,).") % ", ".join(names or ["Previz"])
+                                if error is None else self.tr("Provider keys could not be read."))
+            except RuntimeError:  # rebuilt meanwhile
+                pass
+
+        run_task(work, done)
+
+    def _provider_choice(self, choice: str) -> None:
+        self.setup_state = choice
+        self.providerChoice.emit(choice)
+
+    def open_provider_dialog(self) -> None:
+        from ui.provider_setup import ProviderSetupDialog
+
+        dialog = ProviderSetupDialog(self)
+        dialog.setup.choiceMade.connect(self._provider_choice)
+        self.provider_dialog = dialog
+        dialog.exec()
+        self.refresh_providers()
+
+    def refresh_providers(self) -> None:
+        if self.provider_setup is not None:
+            self.provider_setup.refresh()  # type: ignore[attr-defined]
+        else:
+            self._build_providers()
 
     def set_recent(self, recent: list[str]) -> None:
         self.recent_model.clear()
@@ -188,7 +283,7 @@ class StartScreen(QWidget):
     def _card(self, card: TemplateCard) -> QWidget:
         frame = QFrame()
         frame.setObjectName("templateCard")
-        frame.setMinimumHeight(132)
+        frame.setMinimumHeight(112)
         lay = QVBoxLayout(frame)
         lay.setContentsMargins(16, 14, 16, 14)
         top = QHBoxLayout()
