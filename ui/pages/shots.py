@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, QStringListModel, Qt, QTimer
-from PySide6.QtGui import QFont, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from studio.compiler import compile_shot
 from studio.events import CONSENT_CHANGED, RESULT_ADDED, RESULT_CHANGED, Event
@@ -68,6 +69,26 @@ def load_cameo_names(root: Path) -> dict[str, str]:
         for path in sorted(folder.glob("*.yaml")):
             names.setdefault(path.stem, path.stem)
     return names
+
+
+BADGE_TEXT = {
+    "active": "consent active", "expiring": "consent expiring soon", "expired": "consent expired",
+    "revoked": "consent revoked", "unverified": "changed outside the app: confirm it",
+    "invalid": "record invalid", "pending": "consent pending",
+}
+BADGE_MARK = {"active": "✓", "expiring": "⚠", "expired": "✕", "revoked": "✕",
+              "unverified": "?", "invalid": "✕", "pending": "…"}
+
+
+def load_cameo_badges(root: Path) -> dict[str, str]:
+    """Cameo id -> consent badge (studio.consent); empty if the ledger cannot be read."""
+    try:
+        from studio.consent import cameo_states
+
+        return {state.id: state.badge for state in cameo_states(root)}
+    except Exception as exc:  # noqa: BLE001 - the picker still works without badges
+        log.warning("could not read consent states: %s", exc)
+        return {}
 
 
 def consent_problems(root: Path, project: Project) -> dict[str, list[str]]:
@@ -110,6 +131,7 @@ class ShotEditor(QWidget):
         self.ctx = ctx
         self.shot_id: str | None = None
         self.cameo_names: dict[str, str] = {}
+        self.cameo_badges: dict[str, str] = {}
         self._loading = False
         self.status: Any = None  # callable(str) for refused edits
         vocab = default_vocabulary()
@@ -257,6 +279,9 @@ class ShotEditor(QWidget):
         self.music = TextLine(placeholder=self.tr("e.g. sparse piano, building"))
         self.music.textEdited_.connect(
             lambda t: self._set(("sound", "music"), t, self.tr("Edit music")))
+        self.ambience.setAccessibleName(self.tr("Ambience"))
+        self.effects.setAccessibleName(self.tr("Sound effects"))
+        self.music.setAccessibleName(self.tr("Music"))
         form.addRow(self.tr("Ambience"), self.ambience)
         form.addRow(self.tr("Effects"), self.effects)
         form.addRow(self.tr("Music"), self.music)
@@ -292,6 +317,7 @@ class ShotEditor(QWidget):
         refs_row.addLayout(buttons)
         form.addRow(self.tr("References"), refs_row)
         self.avoid = ListEdit(placeholder=self.tr("things this shot must not show, comma separated"))
+        self.avoid.setAccessibleName(self.tr("Things to avoid"))
         self.avoid.listEdited.connect(lambda v: self._set(("avoid",), v, self.tr("Edit avoid list")))
         form.addRow(self.tr("Avoid"), self.avoid)
         outer.addWidget(box)
@@ -351,8 +377,11 @@ class ShotEditor(QWidget):
         self.dialogue_model.set_shot(shot_id)
         self.refresh()
 
-    def set_cameo_names(self, names: dict[str, str]) -> None:
+    def set_cameo_names(self, names: dict[str, str],
+                        badges: dict[str, str] | None = None) -> None:
         self.cameo_names = names
+        if badges is not None:
+            self.cameo_badges = badges
         self.refresh()
 
     def _on_brief_changed(self, shot_id: str) -> None:
@@ -393,13 +422,24 @@ class ShotEditor(QWidget):
             self.cameo_model.clear()
             ids = list(dict.fromkeys([*sorted(self.cameo_names), *shot.cameos]))
             for cid in ids:
-                item = QStandardItem(self.cameo_names.get(cid, cid))
+                name = self.cameo_names.get(cid, cid)
+                badge = self.cameo_badges.get(cid, "")
+                mark = BADGE_MARK.get(badge, "")
+                item = QStandardItem(f"{name}  {mark}" if mark else name)
                 item.setData(cid, Qt.ItemDataRole.UserRole)
+                item.setData(badge, Qt.ItemDataRole.UserRole + 1)
                 item.setCheckable(True)
                 item.setEditable(False)
                 item.setCheckState(Qt.CheckState.Checked if cid in shot.cameos
                                    else Qt.CheckState.Unchecked)
-                item.setToolTip(cid)
+                meaning = self.tr(BADGE_TEXT.get(badge, "consent unknown"))
+                item.setToolTip(f"{cid}: {meaning}")
+                item.setAccessibleDescription(meaning)
+                if badge and badge not in ("active", "expiring"):
+                    item.setForeground(self.palette().brush(self.palette().ColorRole.PlaceholderText)
+                                       if badge == "pending" else QColor("#d93f3f"))
+                elif badge == "expiring":
+                    item.setForeground(QColor("#b9770e"))
                 self.cameo_model.appendRow(item)
             if not ids:
                 item = QStandardItem(self.tr("No cameos in this project"))
@@ -636,7 +676,7 @@ class ShotsPage(QWidget):
         if self.model.rowCount():
             self.select_row(0)
         root = ctx.root
-        run_task(lambda: load_cameo_names(root), self._names_loaded)
+        run_task(lambda: (load_cameo_names(root), load_cameo_badges(root)), self._names_loaded)
         self.refresh_consent()
 
     # --- helpers --------------------------------------------------------------------------
@@ -696,16 +736,23 @@ class ShotsPage(QWidget):
     def _on_core_event(self, event: Event) -> None:
         if event.kind == CONSENT_CHANGED:
             self.refresh_consent()
+            root = self.ctx.root
+            run_task(lambda: (load_cameo_names(root), load_cameo_badges(root)),
+                     self._names_loaded)
         elif event.kind in (RESULT_ADDED, RESULT_CHANGED):
             self.thumbs.invalidate()
             self.strip.viewport().update()
 
-    def _names_loaded(self, names: dict[str, str] | None, error: BaseException | None) -> None:
-        if error is not None:
+    def _names_loaded(self, result: tuple[dict[str, str], dict[str, str]] | None,
+                      error: BaseException | None) -> None:
+        if not isValid(self) or not isValid(self.editor):
+            return  # the project closed meanwhile
+        if error is not None or result is None:
             log.warning("could not read cameo names: %s", error)
             return
+        names, badges = result
         self._cameo_names = names or {}
-        self.editor.set_cameo_names(self._cameo_names)
+        self.editor.set_cameo_names(self._cameo_names, badges)
         self.schedule_refresh()
 
     # --- prompt and checks ----------------------------------------------------------------
@@ -734,8 +781,8 @@ class ShotsPage(QWidget):
 
         def done(result: tuple[str, str, list[tuple[str, str]]] | None,
                  error: BaseException | None) -> None:
-            if generation != self._generation:
-                return  # a newer refresh is on its way
+            if not isValid(self.prompt) or generation != self._generation:
+                return  # a newer refresh is on its way, or the page is gone
             if error is not None or result is None:
                 log.warning("prompt refresh failed: %s", error)
                 self.prompt.show_result("", "", [("error", f"could not compile: {error}")])
@@ -749,7 +796,7 @@ class ShotsPage(QWidget):
         root = self.ctx.root
 
         def done(result: dict[str, list[str]] | None, error: BaseException | None) -> None:
-            if error is None and result is not None:
+            if error is None and result is not None and isValid(self.model):
                 self.model.set_consent(result)
 
         run_task(lambda: consent_problems(root, project), done)
