@@ -120,6 +120,7 @@ def _screenshot(opts: argparse.Namespace) -> int:
     if not os.access(out.parent, os.W_OK):
         return _fail(f"{out}: folder {out.parent} is not writable")
     doc = None
+    store_ok = True
     if opts.project and Path(opts.project).suffix.lower() == ".zip":
         return _fail(f"{opts.project}: an agency bundle is imported, not screenshotted; "
                      "open it without --screenshot (or use `studio import BUNDLE DEST`)")
@@ -128,6 +129,13 @@ def _screenshot(opts: argparse.Namespace) -> int:
             doc = load_project(Path(opts.project))
         except StudioError as exc:
             return _fail(str(exc))
+        from ui.mainwindow import probe_store
+
+        try:
+            probe_store(doc.root)  # create/migrate studio.db before the pages read it
+        except StudioError as exc:
+            log.warning("screenshot of a project with an unusable studio.db: %s", exc)
+            store_ok = False
     elif opts.page:
         return _fail(f"--page {opts.page} needs a PROJECT")
 
@@ -145,7 +153,7 @@ def _screenshot(opts: argparse.Namespace) -> int:
     window.resize(*SCREENSHOT_SIZE)
     try:
         if doc is not None:
-            window.set_document(doc)
+            window.set_document(doc, store_ok=store_ok)
             if opts.page:
                 window.show_page(opts.page)
     except Exception as exc:  # noqa: BLE001 - report, never hang or show a dialog
