@@ -215,6 +215,12 @@ class Store:
         for index in range(version, SCHEMA_VERSION):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                # Another connection (thread or process) may have migrated meanwhile:
+                # re-read the version under the write lock.
+                current = conn.execute("PRAGMA user_version").fetchone()[0]
+                if current > index:
+                    conn.execute("COMMIT")
+                    continue
                 for statement in _split_sql(MIGRATIONS[index]):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {index + 1}")

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ class _Relay(QObject):
     @Slot(object, object)
     def _deliver(self, result: Any, error: BaseException | None) -> None:  # noqa: ANN401
         _live.discard(self)
+        owner = getattr(self._on_done, "__self__", None)
+        if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+            self._on_done = None  # the widget that asked is gone
         if self._on_done is not None:
             try:
                 self._on_done(result, error)

@@ -110,3 +110,23 @@ def test_duplicate_keys_refused(tmp_path: Path) -> None:
 def test_model_defaults() -> None:
     p = Project(name="n")
     assert p.style.aspect == "16:9"
+
+
+def test_concurrent_first_connections_migrate_once(tmp_path: Path) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+    path = tmp_path / "studio.db"
+
+    def connect() -> None:
+        try:
+            Store(path).connect().close()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=connect) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
