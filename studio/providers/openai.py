@@ -10,8 +10,10 @@ create), ``GET /videos/{id}/content?variant=video|thumbnail``, ``POST /videos/{i
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,15 +54,25 @@ def moderation_message(code: str | None, message: str) -> str:
 
 
 def reference_bytes(path: Path, size: str) -> tuple[str, bytes, str]:
-    """The reference image cover-cropped to the video size, as PNG."""
+    """The reference image cover-cropped to the video size, as JPEG (cached per file state)."""
+    st = path.stat()
+    with _REFERENCE_LOCK:  # many jobs start at once: resize each image once, not per job
+        return _reference_cached(str(path), st.st_mtime_ns, st.st_size, size)
+
+
+_REFERENCE_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=32)
+def _reference_cached(path: str, _mtime_ns: int, _size: int, size: str) -> tuple[str, bytes, str]:
     from PIL import Image, ImageOps
 
     w, h = (int(x) for x in size.split("x"))
     with Image.open(path) as img:
         fitted = ImageOps.fit(img.convert("RGB"), (w, h), method=Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    fitted.save(buf, format="PNG")
-    return (path.stem + ".png", buf.getvalue(), "image/png")
+    fitted.save(buf, format="JPEG", quality=92)
+    return (Path(path).stem + ".jpg", buf.getvalue(), "image/jpeg")
 
 
 class Provider:

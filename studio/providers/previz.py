@@ -11,8 +11,14 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from studio.providers.base import COMPLETED, Cancelled, JobSpec, Progress, ProviderCaps, RemoteStatus
-
+from studio.providers.base import (
+    COMPLETED,
+    Cancelled,
+    JobSpec,
+    Progress,
+    ProviderCaps,
+    RemoteStatus,
+)
 
 #: an animatic needs no more than this on its long edge (keeps rendering faster than real time)
 PREVIZ_LONG_EDGE = 640

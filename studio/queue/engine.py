@@ -53,6 +53,7 @@ MAX_SUBMIT_ATTEMPTS = 8      # 429 / unreachable before the job fails
 MAX_DOWNLOAD_ATTEMPTS = 4
 MIN_POLL, MAX_POLL = 0.2, 60.0
 INCOMING = "media/.incoming"
+MEDIA_CONCURRENCY = 1        # verifications/ingests at once (CPU-bound, hold the GIL)
 
 
 class _Stop(Exception):
@@ -81,6 +82,8 @@ class QueueEngine:
         self._stopping = False
         self._conn: Any = None
         self.lock = WorkerLock(self.root)
+        self._project_lock = threading.Lock()
+        self._project_cache: tuple[tuple[int, int, int], Any] | None = None
         self.busy_jobs = 0
 
     # -- thread-safe controls --------------------------------------------------------
@@ -110,6 +113,7 @@ class QueueEngine:
     async def _run(self, until_idle: bool) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake, self._stop = asyncio.Event(), asyncio.Event()
+        self._media_slot = asyncio.Semaphore(MEDIA_CONCURRENCY)
         if self._stopping:
             self._stop.set()
         self._conn = self.store.connect()
@@ -283,9 +287,18 @@ class QueueEngine:
         J.note(self.store, self._conn, job.id, f"cancelled on {job.provider}", remote_json=_dumps(remote))
 
     def _load_shot(self, job: J.Job) -> tuple[Any, Any] | None:
-        from studio.project import load_project
+        """The brief as on disk now (parsed again only when project.yaml changed)."""
+        from studio.project import PROJECT_FILE, load_project
 
-        doc = load_project(self.root)
+        st = (self.root / PROJECT_FILE).stat()
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        with self._project_lock:
+            cached = self._project_cache
+        if cached is None or cached[0] != key:
+            cached = (key, load_project(self.root))
+            with self._project_lock:
+                self._project_cache = cached
+        doc = cached[1]
         try:
             return doc.project, doc.project.shot(job.shot_id)
         except KeyError:
@@ -404,20 +417,27 @@ class QueueEngine:
                    "sending again", next_poll_at=None)
         return True
 
+    def _status_of(self, job_id: str) -> str | None:
+        row = self._conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return row[0] if row else None
+
     async def _poll(self, job: J.Job) -> None:
+        """Poll until the remote job ends. Cheap per round: one status read, and a write and
+        an event only when the progress moved."""
         provider = self._provider(job.provider)
         failures = 0
+        current = self._current(job.id)
+        wait = (current.next_poll_at or 0) - time.time()
+        progress = current.progress
+        assert current.remote_id
         while True:
-            current = self._current(job.id)
-            if current.status != J.RUNNING:
-                if current.status == J.CANCELLED:
-                    raise _Stop
-                return
-            wait = (current.next_poll_at or 0) - time.time()
             if wait > 0:
                 await asyncio.sleep(min(wait, MAX_POLL))
-                continue
-            assert current.remote_id
+            status_now = self._status_of(job.id)
+            if status_now != J.RUNNING:
+                if status_now == J.CANCELLED:
+                    raise _Stop
+                return
             try:
                 status = await provider.retrieve(current.remote_id, current.remote)
             except P.NotFoundError:
@@ -429,11 +449,14 @@ class QueueEngine:
                 raise _Stop from None
             except ProviderError as exc:
                 failures += 1
-                delay = backoff_delay(min(failures, 5))
-                J.note(self.store, self._conn, job.id, "", error=f"retrying: {exc}",
-                       next_poll_at=time.time() + delay)
+                wait = backoff_delay(min(failures, 5)) * self.sleep_scale
+                J.note(self.store, self._conn, job.id, "", error=f"retrying: {exc}")
                 continue
-            failures = 0
+            if self._status_of(job.id) != J.RUNNING:
+                continue  # cancelled while we asked: handled at the top
+            if failures:
+                failures = 0
+                J.note(self.store, self._conn, job.id, "", error=None)
             if status.state == P.COMPLETED:
                 self._move(current, J.DOWNLOADING, "generated", progress=1.0,
                            expires_at=status.expires_at, error=None)
@@ -442,12 +465,13 @@ class QueueEngine:
                 self._fail(current, status.error or f"{job.provider} reported the job failed")
                 raise _Stop
             poll = min(max(status.poll_after or P.DEFAULT_POLL_INTERVAL, MIN_POLL), MAX_POLL)
-            changed = abs(status.progress - current.progress) > 1e-6
-            J.set_progress(self._conn, job.id, status.progress)
-            self._conn.execute("UPDATE jobs SET next_poll_at = ?, error = NULL WHERE id = ?",
-                               (time.time() + poll * self.sleep_scale, job.id))
-            if changed:
-                self._publish(job.id)
+            wait = poll * self.sleep_scale
+            if abs(status.progress - progress) > 1e-6:
+                progress = status.progress
+                J.set_progress(self._conn, job.id, progress)
+                self.bus.publish(JOB_CHANGED, job_id=job.id, shot_id=job.shot_id,
+                                 status=J.RUNNING, progress=progress, error=None,
+                                 result_id=None)
 
     async def _download(self, job: J.Job) -> bool:
         existing = J.result_for_job(self._conn, job.id)
@@ -495,7 +519,8 @@ class QueueEngine:
                 if cancel_check():
                     part.unlink(missing_ok=True)
                     raise _Stop
-                await asyncio.to_thread(_verify, part)
+                async with self._media_slot:
+                    await asyncio.to_thread(_verify, part)
                 os.replace(part, final)
                 break
             except P.DownloadError as exc:
@@ -530,8 +555,9 @@ class QueueEngine:
                 log.exception("job %s: download/render failed", job.id)
                 self._fail(job, f"{job.provider} could not produce the take: {exc}")
                 return False
-        result_id = await asyncio.to_thread(self._ingest, job, final,
-                                            thumb if has_thumb else None)
+        async with self._media_slot:  # one decode/ingest at a time: less GIL contention
+            result_id = await asyncio.to_thread(self._ingest, job, final,
+                                                thumb if has_thumb else None)
         self._move(job, J.SUCCEEDED, f"result {result_id}", result_id=result_id, progress=1.0,
                    error=None)
         thumb.unlink(missing_ok=True)

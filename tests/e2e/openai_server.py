@@ -545,10 +545,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    """Run standalone: ``python tests/e2e/openai_server.py`` (prints the base URL)."""
+    """Run standalone (benchmarks): prints the base URL, serves until killed."""
+    import argparse
     import sys
 
-    server = OpenAIServer(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0).start()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--polls", type=int, default=2, help="GETs before a video completes")
+    parser.add_argument("--poll-after-ms", type=int, default=20)
+    parser.add_argument("--key", default="sk-test-loopback-key")
+    args = parser.parse_args()
+    server = OpenAIServer(api_key=args.key, poll_after_ms=args.poll_after_ms,
+                          latency=args.latency).start()
+    server.video_defaults = {"polls": args.polls}
     sys.stdout.write(server.base_url + "\n")
     sys.stdout.flush()
     try:

@@ -49,7 +49,8 @@ def all_jobs(root: Path) -> list[J.Job]:
 
 def test_all_shots_succeed_and_follow_the_contract(oa: OpenAIServer, sample_copy: Path) -> None:
     jobs = queue(sample_copy)
-    assert len(jobs) == 6 and all(j.status == "queued" for j in jobs)
+    assert len(jobs) == 6
+    assert all(j.status == "queued" for j in jobs)
     run(sample_copy)
     done = all_jobs(sample_copy)
     assert [j.status for j in done] == ["succeeded"] * 6, [(j.status, j.error) for j in done]
@@ -104,7 +105,8 @@ def test_moderation_failure_names_the_reason(oa: OpenAIServer, sample_copy: Path
     done = {j.shot_id: j for j in all_jobs(sample_copy)}
     failed = [j for j in done.values() if j.status == "failed"]
     assert len(failed) == 1
-    assert "moderation" in (failed[0].error or "") and "Rephrase" in (failed[0].error or "")
+    assert "moderation" in (failed[0].error or "")
+    assert "Rephrase" in (failed[0].error or "")
     assert sum(j.status == "succeeded" for j in done.values()) == 1
     assert oa.stats.creates == 2
 
@@ -130,7 +132,8 @@ def test_wrong_key_fails_once_without_retry_storm(oa: OpenAIServer, sample_copy:
     done = all_jobs(sample_copy)
     assert [j.status for j in done] == ["failed", "failed"]
     for job in done:
-        assert "401" in (job.error or "") and "studio key set openai" in (job.error or "")
+        assert "401" in (job.error or "")
+        assert "studio key set openai" in (job.error or "")
         assert wrong not in (job.error or "")
     assert len(oa.stats.requests) == 2  # one refused create per job, nothing more
     assert oa.stats.creates == 0
@@ -145,7 +148,8 @@ def test_restart_in_submitting_reconciles_instead_of_resending(oa: OpenAIServer,
     made = oa.new_video(model="sora-2", prompt=job.prompt, size="1280x720", seconds="4")
     run(sample_copy)
     (done,) = all_jobs(sample_copy)
-    assert done.status == "succeeded" and done.remote_id == made.id
+    assert done.status == "succeeded"
+    assert done.remote_id == made.id
     assert oa.stats.creates == 0
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from studio.project import load_project
-from studio.queue import jobs as J
 from ui import tasks
 from ui.context import ProjectContext
 
@@ -37,14 +36,17 @@ def test_confirm_then_watch_previz_takes_arrive(qtbot, qtmodeltester, ctx: Proje
     page = QueuePage(ctx, start_engine=False)
     qtbot.addWidget(page)
     page.resize(1100, 460)
-    assert page.model.rowCount() == 0 and not page.empty.isHidden()
+    assert page.model.rowCount() == 0
+    assert not page.empty.isHidden()
 
     dialog = queue_shots(ctx, [s.id for s in ctx.project.shots], None)
     qtbot.addWidget(dialog)
     dialog.provider_box.setCurrentIndex(dialog.provider_box.findData("openai"))
-    assert dialog.plan is not None and dialog.plan.provider == "openai"
+    assert dialog.plan is not None
+    assert dialog.plan.provider == "openai"
     text = dialog.summary.toPlainText()
-    assert "6s → 8s" in text and "$0.80" in dialog.summary.toHtml()
+    assert "6s → 8s" in text
+    assert "$0.80" in dialog.summary.toHtml()
     assert "estimated $4.00" in dialog.total.text()
     dialog.resize(760, 520)
     dialog.grab().save(str(tmp_path / "queue-dialog.png"))
@@ -81,11 +83,13 @@ def test_cancel_retry_remove_buttons(qtbot, ctx: ProjectContext) -> None:  # typ
     assert page.model.rowCount() == 2
     assert page.budget_bar.format() == "$1.20 of $120.00"
     page.view.selectRow(0)
-    assert page.cancel_button.isEnabled() and not page.remove_button.isEnabled()
+    assert page.cancel_button.isEnabled()
+    assert not page.remove_button.isEnabled()
     page.cancel_button.click()
     assert page.model.job(0).status == "cancelled"
     page.view.selectRow(0)
-    assert page.retry_button.isEnabled() and page.remove_button.isEnabled()
+    assert page.retry_button.isEnabled()
+    assert page.remove_button.isEnabled()
     page.retry_button.click()
     assert page.model.job(0).status == "queued"
     page.view.selectRow(0)
@@ -107,7 +111,8 @@ def test_status_indicator_counts_active_jobs(qtbot, ctx: ProjectContext) -> None
     bridge.activeJobsChanged.connect(seen.append)
     enqueue(ctx.root, plan(ctx.root, ctx.project, ["s01-ridge-dawn"], "previz"), ctx.bus)
     qtbot.waitUntil(lambda: bridge.active_jobs() == 1, timeout=5000)
-    assert label.text() == "Queue: 0 running, 1 waiting" and seen[-1] == 1
+    assert label.text() == "Queue: 0 running, 1 waiting"
+    assert seen[-1] == 1
 
 
 def test_settings_dialog_stores_key_in_keyring_only(qtbot, memory_keyring,  # type: ignore[no-untyped-def]
@@ -124,10 +129,12 @@ def test_settings_dialog_stores_key_in_keyring_only(qtbot, memory_keyring,  # ty
         tab.key_edit.setText("sk-dialog-secret-42")
         tab.store_button.click()
         assert memory_keyring.store[("brief-studio", "openai")] == "sk-dialog-secret-42"
-        assert "keyring" in tab.key_state.text() and tab.key_edit.text() == ""
+        assert "keyring" in tab.key_state.text()
+        assert tab.key_edit.text() == ""
         tab.base_url.setText("ftp://nope")
         dialog.accept()
-        assert not dialog.error.isHidden() and "http" in dialog.error.text()
+        assert not dialog.error.isHidden()
+        assert "http" in dialog.error.text()
         tab.base_url.setText("http://127.0.0.1:8080/v1")
         tab.concurrency.setValue(5)
         tab.prices["sora-2"].setValue(0.2)

@@ -39,7 +39,8 @@ def test_exact_request_changes_nothing() -> None:
 
 def test_size_and_aspect_go_to_the_closest_allowed() -> None:
     fit = fit_request("openai", req(aspect="9:16", size="720x1280", duration=4))
-    assert fit.params["size"] == "720x1280" and fit.changes == []
+    assert fit.params["size"] == "720x1280"
+    assert fit.changes == []
     fit = fit_request("openai", req(aspect="1:1", size="1080x1080", duration=4))
     assert fit.params["size"] in ("1280x720", "720x1280")
     assert any(c.startswith("size 1080x1080 →") for c in fit.changes)
@@ -56,16 +57,19 @@ def test_references_are_trimmed_to_the_maximum() -> None:
 
 def test_pro_prices_by_size_and_settings_override_prices() -> None:
     fit = fit_request("openai", req(duration=4, size="1792x1024", aspect="16:9"), "sora-2-pro")
-    assert fit.params["size"] == "1792x1024" and fit.cost == pytest.approx(2.0)
+    assert fit.params["size"] == "1792x1024"
+    assert fit.cost == pytest.approx(2.0)
     settings = Settings(providers={"openai": ProviderSettings(prices={"sora-2": 0.25})})
     assert fit_request("openai", req(duration=4), settings=settings).cost == pytest.approx(1.0)
 
 
 def test_previz_keeps_everything_but_notes_unvoiced_dialogue() -> None:
     fit = fit_request("previz", req(duration=6.5, has_dialogue=True, size="1000x500", aspect="2:1"))
-    assert fit.params["duration"] == 6.5 and fit.params["size"] == "1000x500"
+    assert fit.params["duration"] == 6.5
+    assert fit.params["size"] == "1000x500"
     assert fit.cost == 0
-    assert fit.changes and "subtitles" in fit.changes[0]
+    assert fit.changes
+    assert "subtitles" in fit.changes[0]
 
 
 def test_unknown_provider_and_model_are_clear() -> None:
@@ -89,8 +93,10 @@ def test_describe_lists_capabilities_and_availability(monkeypatch: pytest.Monkey
     assert items["openai"]["available"] is False
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
     items = {p["id"]: p for p in describe()}
-    assert items["openai"]["available"] is True and items["openai"]["key"] == "env"
+    assert items["openai"]["available"] is True
+    assert items["openai"]["key"] == "env"
     sora = items["openai"]["models"][0]
-    assert sora["durations"] == [4, 8, 12] and sora["price"] == 0.10
+    assert sora["durations"] == [4, 8, 12]
+    assert sora["price"] == 0.10
     assert sora["aspects"] == ["16:9", "9:16"]
     assert get_caps("openai").list_endpoint is True

@@ -18,12 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_keyring_then_env(memory_keyring, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    assert get_key("openai") is None and key_source("openai") is None
+    assert get_key("openai") is None
+    assert key_source("openai") is None
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
-    assert get_key("openai") == "sk-env" and key_source("openai") == "env"
+    assert get_key("openai") == "sk-env"
+    assert key_source("openai") == "env"
     set_key("openai", "  sk-ring\n")
     assert memory_keyring.store[("brief-studio", "openai")] == "sk-ring"
-    assert get_key("openai") == "sk-ring" and key_source("openai") == "keyring"
+    assert get_key("openai") == "sk-ring"
+    assert key_source("openai") == "keyring"
 
 
 def test_no_backend_refuses_with_a_fix_and_writes_nothing(isolated_env: Path,
@@ -64,7 +67,8 @@ def test_settings_round_trip_atomic_and_versioned(isolated_env: Path) -> None:
     s = Settings(providers={"openai": ProviderSettings(base_url="http://127.0.0.1:9/v1/",
                                                        concurrency=4, prices={"sora-2": 0.2})})
     path = save_settings(s)
-    assert path == settings_path() and str(isolated_env) in str(path)
+    assert path == settings_path()
+    assert str(isolated_env) in str(path)
     loaded = load_settings()
     assert loaded.providers["openai"].base_url == "http://127.0.0.1:9/v1"
     assert loaded.providers["openai"].concurrency == 4

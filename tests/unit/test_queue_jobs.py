@@ -43,7 +43,9 @@ def test_transition_is_conditional_and_logged(sample_copy: Path) -> None:
         assert not J.transition(store, conn, job.id, ["queued"], "running")
         assert J.transition(store, conn, job.id, ["submitting"], "running", remote_id="r1")
         got = J.get_job(conn, job.id)
-        assert got.status == "running" and got.remote_id == "r1" and got.submitted_at == 1.0
+        assert got.status == "running"
+        assert got.remote_id == "r1"
+        assert got.submitted_at == 1.0
         evs = J.events(conn, job.id)
         assert [(e["from_status"], e["to_status"]) for e in evs] == [
             (None, "queued"), ("queued", "submitting"), ("submitting", "running")]
@@ -78,7 +80,8 @@ def test_revoked_consent_blocks_at_enqueue_and_at_submit(sample_copy: Path) -> N
     assert done["s03-maya-stride"].result_id is None
     assert done["s01-ridge-dawn"].status == "succeeded"
     again = queue(sample_copy, ["s04-summit"])
-    assert again[0].status == "blocked" and "consent" in (again[0].error or "")
+    assert again[0].status == "blocked"
+    assert "consent" in (again[0].error or "")
 
 
 def test_consent_is_checked_again_right_before_rendering(sample_copy: Path) -> None:
@@ -88,8 +91,10 @@ def test_consent_is_checked_again_right_before_rendering(sample_copy: Path) -> N
     cameo.write_text(cameo.read_text().replace("phone: \"+44 7700 900123\"", "phone: \"+44 7700 900999\""))
     asyncio.run(QueueEngine(sample_copy).run(until_idle=True))
     (got,) = jobs_of(sample_copy)
-    assert got.status == "blocked" and got.error.startswith("consent:"), got.error
-    assert got.result_id is None and got.remote_id is None
+    assert got.status == "blocked", got.error
+    assert (got.error or "").startswith("consent:")
+    assert got.result_id is None
+    assert got.remote_id is None
 
 
 def test_previz_sample_runs_offline_to_succeeded(sample_copy: Path) -> None:
@@ -113,7 +118,8 @@ def test_previz_sample_runs_offline_to_succeeded(sample_copy: Path) -> None:
             assert max(info.width, info.height) == 640  # previz renders at 640 px long edge
             assert (info.width > info.height) == (job.shot_id != "s06-city-reel")
             assert (sample_copy / row["thumbnail"]).is_file()
-    assert (JOB_CHANGED, "succeeded") in seen and any(k == RESULT_ADDED for k, _ in seen)
+    assert (JOB_CHANGED, "succeeded") in seen
+    assert any(k == RESULT_ADDED for k, _ in seen)
 
 
 def test_a_second_worker_refuses(sample_copy: Path) -> None:
@@ -171,7 +177,8 @@ def test_provider_without_list_endpoint_asks_the_user(sample_copy: Path,
         J.transition(store, conn, job.id, ["queued"], "submitting", submitted_at=1.0)
     asyncio.run(QueueEngine(sample_copy).run(until_idle=True))
     (got,) = jobs_of(sample_copy)
-    assert got.status == "submitting" and got.needs_decision
+    assert got.status == "submitting"
+    assert got.needs_decision
     assert "studio queue decide" in (got.error or "")
     assert decide_job(sample_copy, job.id, resend=True).status == "queued"
 

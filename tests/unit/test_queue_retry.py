@@ -54,9 +54,11 @@ OK = httpx.Response(200, json={"ok": True})
 def test_retryable_statuses_are_retried(status: int) -> None:
     handler, calls = sequence(err(status), err(status), OK)
     response, delays = run_send(handler)
-    assert response.status_code == 200 and len(calls) == 3
+    assert response.status_code == 200
+    assert len(calls) == 3
     assert len(delays) == 2
-    assert 0.375 <= delays[0] <= 0.5 and 0.75 <= delays[1] <= 1.0
+    assert 0.375 <= delays[0] <= 0.5
+    assert 0.75 <= delays[1] <= 1.0
 
 
 @pytest.mark.parametrize(("status", "cls"), [(400, P.BadRequestError), (401, P.AuthenticationError),
@@ -77,7 +79,8 @@ def test_retry_after_ms_then_retry_after_are_honoured() -> None:
 def test_retry_after_as_http_date() -> None:
     when = email.utils.formatdate(time.time() + 10, usegmt=True)
     value = retry_after_seconds(httpx.Headers({"retry-after": when}))
-    assert value is not None and 8 <= value <= 10.5
+    assert value is not None
+    assert 8 <= value <= 10.5
 
 
 def test_retry_after_beyond_120_s_falls_back_to_backoff() -> None:
@@ -93,7 +96,8 @@ def test_x_should_retry_overrides_the_status() -> None:
     assert len(calls) == 1
     handler, calls = sequence(err(400, {"x-should-retry": "true"}), OK)
     response, _ = run_send(handler)
-    assert response.status_code == 200 and len(calls) == 2
+    assert response.status_code == 200
+    assert len(calls) == 2
 
 
 def test_retries_give_up_after_the_limit() -> None:
@@ -106,7 +110,8 @@ def test_retries_give_up_after_the_limit() -> None:
 def test_connection_errors_are_retried_for_gets() -> None:
     handler, calls = sequence(httpx.ConnectError("refused"), httpx.ReadError("reset"), OK)
     response, delays = run_send(handler)
-    assert response.status_code == 200 and len(delays) == 2
+    assert response.status_code == 200
+    assert len(delays) == 2
 
 
 def test_a_create_is_never_retried_and_a_lost_reply_is_uncertain() -> None:
@@ -117,7 +122,8 @@ def test_a_create_is_never_retried_and_a_lost_reply_is_uncertain() -> None:
     handler, calls = sequence(httpx.ConnectError("refused"))
     with pytest.raises(P.APIConnectionError) as info:
         run_send(handler, retry=False, method="POST")
-    assert info.value.sent is False and len(calls) == 1
+    assert info.value.sent is False
+    assert len(calls) == 1
     handler, calls = sequence(err(500))
     with pytest.raises(P.InternalServerError):
         run_send(handler, retry=False, method="POST")
@@ -128,7 +134,8 @@ def test_error_messages_never_carry_the_key() -> None:
     handler, _ = sequence(err(400, message="key sk-secret-abcdef is bad"))
     with pytest.raises(P.BadRequestError) as info:
         run_send(handler)
-    assert "sk-secret-abcdef" not in str(info.value) and "***" in str(info.value)
+    assert "sk-secret-abcdef" not in str(info.value)
+    assert "***" in str(info.value)
 
 
 def test_backoff_is_capped_with_jitter() -> None:
