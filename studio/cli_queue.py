@@ -38,6 +38,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     for shot_id, changes in the_plan.changes.items():
         for change in changes:
             out(f"{shot_id}: [{provider}] {change}")
+    from studio.providers.registry import get_caps, is_available
+
+    caps = get_caps(provider)
+    if not is_available(caps):
+        err(f"warning: no API key for {provider}: jobs will fail until you run "
+            f"`studio key set {provider}` or set {caps.env_key}")
     jobs = enqueue(doc.root, the_plan)
     refused = [j for j in jobs if j.status != "queued"]
     for job in jobs:
