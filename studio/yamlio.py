@@ -46,7 +46,7 @@ def _construct(node: yaml.Node, loc: Loc, smap: SourceMap, file: str) -> Any:  #
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ProjectFileError([_problem(file, key_node, "keys must be plain scalars")])
-            key = _scalar(key_node)
+            key = _scalar(key_node, file)
             if not isinstance(key, str | int | float | bool) or key is None:
                 raise ProjectFileError([_problem(file, key_node, "keys must be plain scalars")])
             if key in out:
@@ -56,19 +56,38 @@ def _construct(node: yaml.Node, loc: Loc, smap: SourceMap, file: str) -> Any:  #
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*loc, i), smap, file) for i, item in enumerate(node.value)]
-    return _scalar(node)
+    return _scalar(node, file)
 
 
-def _scalar(node: yaml.Node) -> Any:  # noqa: ANN401
+def _scalar(node: yaml.Node, file: str = "") -> Any:  # noqa: ANN401
     loader = _SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        problem = exc.problem or "cannot read this value"
+        if "could not determine a constructor" in problem:
+            problem = f"unsupported YAML tag {node.tag!r}"
+        raise ProjectFileError([_problem(file, node, problem)]) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ProjectFileError([_problem(file, node, f"invalid value {node.value!r}: {exc}")]) from None
     finally:
         loader.dispose()
 
 
 def _problem(file: str, node: yaml.Node, message: str) -> Problem:
     return Problem(file, node.start_mark.line + 1, node.start_mark.column + 1, message)
+
+
+def _reader_problem(file: str, exc: yaml.YAMLError, text: str = "") -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError):
+        pos = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = exc.character
+        shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+        return Problem(file, line, col, f"invalid character {shown} (YAML allows only "
+                       "printable characters)")
+    return Problem(file, 0, 0, f"YAML error: {exc}")
 
 
 def read_text(path: Path) -> str:
@@ -95,9 +114,14 @@ def read_text(path: Path) -> str:
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse YAML text into plain data plus a map from key paths to (line, col)."""
     smap: SourceMap = {}
-    loader = _SafeLoader(text)
+    try:
+        loader = _SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise ProjectFileError([_reader_problem(file, exc, text)]) from None
     try:
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        raise ProjectFileError([_reader_problem(file, exc, text)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)

@@ -56,42 +56,14 @@ def _tree(folder: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _known_yaml_bug(exc: BaseException) -> bool:
-    """KNOWN BUGS in studio/yamlio.py (pinned by the strict xfails below; tolerated here only
-    so the fuzzer keeps looking for other bugs; remove once those tests pass):
-
-    * parse_yaml builds ``_SafeLoader(text)`` outside its ``try``: a control character
-      (e.g. NUL) anywhere in the file raises a bare ``yaml.reader.ReaderError``;
-    * ``_construct``/``_scalar`` run after that ``try``: an unknown tag
-      (``!!python/object:…``, ``!foo``) raises ``yaml.constructor.ConstructorError`` and an
-      impossible date (``valid_until: 2024-02-30``) a bare ``ValueError``.
-    """
-    import traceback
-
-    import yaml
-
-    if isinstance(exc, yaml.reader.ReaderError | yaml.constructor.ConstructorError):
-        return True
-    frames = traceback.extract_tb(exc.__traceback__)
-    return isinstance(exc, ValueError) and any(
-        f.filename.endswith(os.path.join("yaml", "constructor.py")) for f in frames)
-
-
 def _only_studio_errors(fn: Callable[[], Any]) -> None:  # noqa: ANN401
     try:
         fn()
     except StudioError as exc:
         assert str(exc).strip(), f"{type(exc).__name__} without a message"
-    except Exception as exc:
-        if not _known_yaml_bug(exc):
-            raise
     # anything else propagates and fails the example
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG studio/yamlio.py parse_yaml: the loader is built, and nodes are "
-                   "constructed, outside the try; ReaderError, ConstructorError and ValueError "
-                   "escape instead of ProjectFileError(file:line:col)")
 @pytest.mark.parametrize("text", [b"name: Aurora\x00\n", b"name: !!python/object:os.system x\n",
                                   b"name: !foo x\n", b"valid_until: 2024-02-30\n"],
                          ids=["nul", "python-tag", "unknown-tag", "impossible-date"])
