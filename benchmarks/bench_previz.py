@@ -89,7 +89,7 @@ def main() -> int:
     detail = (f"{seconds:g} s of video in {len(reqs)} shots at {SIZE[0]}x{SIZE[1]}; "
               f"passes {', '.join(f'{f:.2f}x' for f in factors)}; CPU {statistics.median(cpus):.2f} s "
               f"per pass; per shot {per_shot}")
-    emit({"previz_render_speed": entry(value, "x realtime", TARGET, value >= TARGET,
+    emit({"previz_realtime_factor": entry(value, "x realtime", TARGET, value >= TARGET,
                                        detail=detail)}, args.json)
     return 0
 

@@ -8,8 +8,10 @@ Saving writes a temp file beside the target, fsyncs it and ``os.replace``s it in
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -250,6 +252,20 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+    _remove_stale_temps(path)
+
+
+STALE_TEMP_SECONDS = 600
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete temps of ``path`` left by a writer that was killed (older than 10 minutes,
+    so a concurrent writer's temp is never touched)."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.is_file() and not stale.is_symlink() and stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

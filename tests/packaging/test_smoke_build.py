@@ -1,10 +1,10 @@
 """Build the one-folder app with PyInstaller and run the built executable.
 
-Slow (a real build: about 30 s of PyInstaller on an idle 2-core machine, ~390 MB written to a
-temp folder), so it is marked ``slow``; it still fits the CI budget, which is why PyInstaller
-is in the ``test`` extras. Run it alone with:
+A real build (about 30 s of PyInstaller on an idle 2-core machine, ~390 MB written to a
+temp folder). It fits the CI budget, so it runs in the normal suite (marker ``packaging``,
+which is why PyInstaller is in the ``test`` extras). Run it alone with:
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -m slow tests/packaging
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -m packaging tests/packaging
 
 or build into dist/ and smoke-test in one go with ``bash scripts/build_package.sh``.
 The smoke checks themselves live in packaging/smoke_test.py, shared with that script.
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "packaging" / "brief-studio.spec"
 SMOKE = REPO / "packaging" / "smoke_test.py"
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.packaging
 
 
 @pytest.fixture(scope="module")

@@ -111,9 +111,6 @@ def test_kill_during_saves_leaves_old_or_new_project(sample_copy: Path) -> None:
     assert _check_brief(sample_copy) == seen[-1]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (studio/yamlio.py atomic_write): a save never "
-                   "removes `.NAME.*.tmp` files left behind by a writer that was killed; "
-                   "they accumulate beside project.yaml and cameos/*.yaml")
 def test_a_later_save_cleans_stale_temps(sample_copy: Path) -> None:
     stale = sample_copy / ".project.yaml.abc123.tmp"
     stale.write_text("name: half a brief\n")
