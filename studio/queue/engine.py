@@ -390,6 +390,8 @@ class QueueEngine:
         provider = self._provider(job.provider)
         tries = 0
         while tries < RECONCILE_TRIES:
+            if self._status_of(job.id) != J.SUBMITTING:
+                raise _Stop
             try:
                 exclude = J.known_remote_ids(self._conn, job.provider)
                 found = await provider.find_submitted(spec, since, exclude)
@@ -398,6 +400,9 @@ class QueueEngine:
                 return False
             except ProviderError as exc:
                 log.info("reconcile of %s: list failed (%s); will ask again", job.id, exc)
+                J.note(self.store, self._conn, job.id, "",
+                       error=f"cannot ask {job.provider} whether the job was made yet ({exc}); "
+                             "asking again (it will not be sent twice)")
                 await self._sleep(max(self.reconcile_delay, 1.0))
                 continue  # never resend while the provider cannot be asked
             if found is not None and found.remote_id in J.known_remote_ids(self._conn,
