@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import importlib
+import importlib.util
 import logging
 import platform
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -70,6 +71,7 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv"})
 STORE_PAGES = ("cameos", "queue", "library")  # pages that read studio.db
 THEMES = (("system", "&System"), ("light", "&Light"), ("dark", "&Dark"))
 AUTOSAVE_MS = 30_000
+AFTER_PAINT_MAX_MS = 1000
 
 # (key, label, module, class, shortcut)
 PAGES = (
@@ -117,6 +119,16 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
     except Exception as exc:  # noqa: BLE001 - a broken part must not stop the window
         log.warning("%s.%s not available: %s", module, name, exc, exc_info=exc)
         return None
+
+
+def _installed(module: str) -> bool:
+    """Whether that part of the app is installed, without importing it (startup cost: the
+    export, queue and compare modules pull in httpx, PyAV, fpdf2 and OpenTimelineIO). A module
+    that is present but broken is caught by :func:`_optional` when it is used."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def is_bundle_path(path: Path) -> bool:
@@ -186,8 +198,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.start = StartScreen(self.settings.recent,
-                                 import_available=_optional("ui.export_dialog",
-                                                            "import_bundle_interactive") is not None,
+                                 import_available=_installed("ui.export_dialog"),
                                  setup_state=self.settings.providers_setup)
         self.start.providerChoice.connect(self._provider_choice)
         self.start.openSample.connect(lambda: self.open_project(sample_project()))
@@ -197,6 +208,13 @@ class MainWindow(QMainWindow):
         self.start.importBundle.connect(self.import_bundle)
         self.stack.addWidget(self.start)
         self.workspace: QWidget | None = None
+        self.opening_page: QLabel | None = None  # "Opening …" while the first project loads
+
+        self._after_paint: list[Callable[[], object]] = []
+        self._after_paint_timer = QTimer(self)
+        self._after_paint_timer.setSingleShot(True)
+        self._after_paint_timer.setInterval(AFTER_PAINT_MAX_MS)
+        self._after_paint_timer.timeout.connect(self._run_after_paint)
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
@@ -318,11 +336,11 @@ class MainWindow(QMainWindow):
         self.act_about = self._action(m, self.tr("&About Brief Studio"), self.about)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
 
-        self._queue_available = _optional("ui.queue_actions", "queue_shots") is not None
-        self._compare_available = _optional("ui.compare_view", "CompareProvidersDialog") is not None
-        self._settings_available = _optional("ui.settings_dialog", "SettingsDialog") is not None
-        self._export_available = _optional("ui.export_dialog", "ExportDialog") is not None
-        self._import_available = _optional("ui.export_dialog", "import_bundle_interactive") is not None
+        self._queue_available = _installed("ui.queue_actions")
+        self._compare_available = _installed("ui.compare_view")
+        self._settings_available = _installed("ui.settings_dialog")
+        self._export_available = _installed("ui.export_dialog")
+        self._import_available = self._export_available
         for act, ok in ((self.act_export, self._export_available),
                         (self.act_import, self._import_available),
                         (self.act_queue_shot, self._queue_available),
@@ -422,6 +440,8 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             return
         self.show_status(self.tr("Opening %s…") % path, 0)
+        if self.ctx is None:
+            self._show_opening(Path(path))
 
         def load() -> tuple[ProjectDocument, Project | None, StoreError | None]:
             doc = load_project(Path(path))
@@ -434,11 +454,28 @@ class MainWindow(QMainWindow):
 
         run_task(load, lambda result, error: self._loaded(Path(path), result, error))
 
+    def _show_opening(self, path: Path) -> None:
+        """A plain "Opening …" page instead of the start screen while no project is open
+        (``studio PROJECT`` never builds or paints the start screen's templates)."""
+        if self.opening_page is None:
+            self.opening_page = QLabel()
+            self.opening_page.setObjectName("openingPage")
+            self.opening_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.stack.addWidget(self.opening_page)
+        self.opening_page.setText(self.tr("Opening %s…") % (path.name or str(path)))
+        self.stack.setCurrentWidget(self.opening_page)
+
+    def _leave_opening(self) -> None:
+        """Back to the start screen when the project did not open."""
+        if self.ctx is None and self.stack.currentWidget() is not self.start:
+            self.stack.setCurrentWidget(self.start)
+
     def _loaded(self, path: Path,
                 result: tuple[ProjectDocument, Project | None, StoreError | None] | None,
                 error: BaseException | None) -> None:
         self.statusBar().clearMessage()
         if error is not None or result is None:
+            self._leave_opening()
             if isinstance(error, StudioError):
                 text = str(error)
             else:
@@ -494,6 +531,7 @@ class MainWindow(QMainWindow):
             self.show_status(self.tr("studio.db is unusable: takes, queue and consent "
                                      "history are unavailable until it is repaired."), 0)
         else:
+            self._leave_opening()
             self.show_status(self.tr("Not opened: %s") % doc.root)
 
     def _ask_store_problem(self, kind: str, text: str) -> str:
@@ -590,10 +628,40 @@ class MainWindow(QMainWindow):
         self.start.set_recent(self.settings.recent)
         self._update_title()
         self._update_actions()
-        self._attach_queue()
+        if self.isVisible():
+            # on screen: the storyboard paints before the queue engine (and its imports:
+            # httpx, the providers, PyAV) starts competing for the interpreter
+            ctx = self.ctx
+            self.after_paint(lambda: ctx is self.ctx and self._attach_queue())
+        else:
+            self._attach_queue()
         self.show_page("shots")
         self.projectOpened.emit(self.ctx)
         return self.ctx
+
+    def after_paint(self, fn: Callable[[], object]) -> None:
+        """Run ``fn`` on the GUI thread once the window has painted its next frame (within
+        AFTER_PAINT_MAX_MS at the latest): work the first picture does not need."""
+        self._after_paint.append(fn)
+        if not self._after_paint_timer.isActive():
+            self._after_paint_timer.start()
+
+    def _run_after_paint(self) -> None:
+        self._after_paint_timer.stop()
+        pending, self._after_paint = self._after_paint, []
+        for fn in pending:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - one failing step must not skip the others
+                log.exception("deferred startup step failed")
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        # (events arrive while QMainWindow.__init__ runs, before _after_paint exists)
+        if getattr(self, "_after_paint", None) and event.type() == QEvent.Type.UpdateRequest:
+            # a posted call runs after this paint has been flushed
+            QTimer.singleShot(0, self, self._run_after_paint)
+        return handled
 
     def queue_bridge(self) -> Any:  # noqa: ANN401 - ui.queue_bridge.QueueBridge | None
         return getattr(self.ctx, "_queue_bridge", None) if self.ctx is not None else None
@@ -745,7 +813,11 @@ class MainWindow(QMainWindow):
             return self._install_page(key, widget)
         try:
             page_cls = getattr(importlib.import_module(module), cls)
-            widget = page_cls(self.ctx, None)
+            if key == "shots" and self.isVisible():
+                # on screen: paint the storyboard first, build the editor a moment later
+                widget = page_cls(self.ctx, None, defer=True)
+            else:
+                widget = page_cls(self.ctx, None)
         except Exception as exc:  # noqa: BLE001 - a page failing must not take down the window
             if isinstance(exc, StoreError):
                 log.warning("page %s: %s", module, exc)

@@ -1,4 +1,11 @@
-"""The start screen (no project open): sample project, new from a template, recent, import."""
+"""The start screen (no project open): sample project, new from a template, recent, import.
+
+Startup cost: the provider section (keyring detection, httpx through ui.provider_setup) and
+the template cards (four templates parsed and validated) are built on first real use — the
+first time the screen is shown and still visible once the event loop runs, or when code asks
+for ``cards`` / ``provider_setup`` / ``provider_summary`` — never while ``studio PROJECT``
+opens a project straight away.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -22,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from studio.resources import resources_dir
-from studio.templates import list_templates
 from ui.tasks import run_task
 
 log = logging.getLogger(__name__)
@@ -48,7 +54,7 @@ TEMPLATE_BLURBS = {
 
 def load_template_cards() -> list[TemplateCard]:
     """Read resources/templates (off the GUI thread)."""
-    from studio.templates import load_template
+    from studio.templates import list_templates, load_template
 
     cards = []
     for info in list_templates():
@@ -74,9 +80,11 @@ class StartScreen(QWidget):
                  parent: QWidget | None = None, *, setup_state: str = ""):
         super().__init__(parent)
         self.setObjectName("startScreen")
-        self.cards: list[TemplateCard] = []
+        self._cards: list[TemplateCard] = []
         self.setup_state = setup_state
-        self.provider_setup: QWidget | None = None
+        self._provider_setup: QWidget | None = None
+        self._provider_summary: QLabel | None = None
+        self._populated = False  # providers and templates are built on first use
         outer = QVBoxLayout(self)
         outer.setContentsMargins(56, 28, 56, 24)
         outer.setSpacing(18)
@@ -178,9 +186,43 @@ class StartScreen(QWidget):
         self.recent_view.setMinimumHeight(120)
         right.addWidget(self.recent_view, 1)
         self.set_recent(recent)
-        self._build_providers()
 
+    # --- lazy parts -------------------------------------------------------------------------
+    def ensure_populated(self) -> None:
+        """Build the provider section and start listing the templates (once)."""
+        if self._populated:
+            return
+        self._populated = True
+        self._build_providers()
         run_task(load_template_cards, self._templates_loaded)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._populated:
+            # after the pending work of this turn: a project opened at startup hides the
+            # screen before it is ever painted, and then nothing is built
+            QTimer.singleShot(0, self, self._populate_if_visible)
+
+    def _populate_if_visible(self) -> None:
+        if self.isVisible():
+            self.ensure_populated()
+
+    @property
+    def cards(self) -> list[TemplateCard]:
+        self.ensure_populated()
+        return self._cards
+
+    @property
+    def provider_setup(self) -> QWidget | None:
+        """The inline first-run setup (None once a choice was made)."""
+        self.ensure_populated()
+        return self._provider_setup
+
+    @property
+    def provider_summary(self) -> QLabel | None:
+        """The one-line provider summary (None on first run)."""
+        self.ensure_populated()
+        return self._provider_summary
 
     # --- providers ------------------------------------------------------------------------
     def _build_providers(self) -> None:
@@ -197,26 +239,26 @@ class StartScreen(QWidget):
             intro.setObjectName("templateBlurb")
             intro.setWordWrap(True)
             self.providers_box.addWidget(intro)
-            self.provider_setup = ProviderSetupWidget(self, compact=True)
-            self.provider_setup.choiceMade.connect(self._provider_choice)
-            self.providers_box.addWidget(self.provider_setup)
-            self.provider_summary = None
+            self._provider_setup = ProviderSetupWidget(self, compact=True)
+            self._provider_setup.choiceMade.connect(self._provider_choice)
+            self.providers_box.addWidget(self._provider_setup)
+            self._provider_summary = None
             return
-        self.provider_setup = None
+        self._provider_setup = None
         row = QHBoxLayout()
         holder = QWidget()
         holder.setLayout(row)
         row.setContentsMargins(0, 0, 0, 0)
-        self.provider_summary = QLabel(self.tr("Checking provider keys…"))
-        self.provider_summary.setObjectName("templateBlurb")
-        self.provider_summary.setWordWrap(True)
+        self._provider_summary = QLabel(self.tr("Checking provider keys…"))
+        self._provider_summary.setObjectName("templateBlurb")
+        self._provider_summary.setWordWrap(True)
         button = QPushButton(self.tr("Provider keys…"))
         button.setAccessibleName(self.tr("Set up provider keys"))
         button.clicked.connect(self.open_provider_dialog)
-        row.addWidget(self.provider_summary, 1)
+        row.addWidget(self._provider_summary, 1)
         row.addWidget(button)
         self.providers_box.addWidget(holder)
-        summary = self.provider_summary
+        summary = self._provider_summary
 
         def work() -> list[str]:
             return [caps.name.split(" (")[0] for caps in providers()
@@ -246,8 +288,10 @@ class StartScreen(QWidget):
         self.refresh_providers()
 
     def refresh_providers(self) -> None:
-        if self.provider_setup is not None:
-            self.provider_setup.refresh()  # type: ignore[attr-defined]
+        if not self._populated:
+            return  # built fresh when first shown
+        if self._provider_setup is not None:
+            self._provider_setup.refresh()  # type: ignore[attr-defined]
         else:
             self._build_providers()
 
@@ -275,8 +319,8 @@ class StartScreen(QWidget):
             label = QLabel(self.tr("Templates could not be read: %s") % error)
             label.setWordWrap(True)
             self.template_grid.addWidget(label, 0, 0)
-        self.cards = cards or []
-        for i, card in enumerate(self.cards):
+        self._cards = cards or []
+        for i, card in enumerate(self._cards):
             self.template_grid.addWidget(self._card(card), i // 2, i % 2)
         self.loaded.emit()
 

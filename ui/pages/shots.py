@@ -2,6 +2,10 @@
 
 Every edit is an undo command (:mod:`ui.commands`). The compiled prompt and the linter's
 warnings are recomputed off the GUI thread, debounced, from a copy of the project.
+
+Startup: with ``defer=True`` (the main window on screen) the page paints the storyboard
+first; the shot editor (some forty widgets and the vocabulary combos), the cameo names and
+the consent check follow one event-loop turn later. ``editor`` always returns a built editor.
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, QStringListModel, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeySequence,
+    QPaintEvent,
+    QShortcut,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -57,6 +69,7 @@ from ui.widgets.vocab_combo import VocabCombo
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 250
+DEFER_MAX_MS = 1000  # a deferred editor is built by then even if the page never painted
 
 
 def load_cameo_names(root: Path) -> dict[str, str]:
@@ -579,13 +592,16 @@ class PromptPane(QWidget):
 
 
 class ShotsPage(QWidget):
-    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None):
+    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None, *,
+                 defer: bool = False):
         super().__init__(parent)
         self.setObjectName("shotsPage")
         self.ctx = ctx
         self.status_callback: Any = None
         self._generation = 0
         self._cameo_names: dict[str, str] = {}
+        self._cameo_badges: dict[str, str] | None = None
+        self._editor: ShotEditor | None = None
         self.model = ShotListModel(ctx, self)
         self.thumbs = ThumbnailCache(QSize(CARD_W * 2, 234), self)
 
@@ -640,15 +656,12 @@ class ShotsPage(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("shotsSplitter")
-        self.editor = ShotEditor(ctx)
-        self.editor.status = self._status
-        scroll = QScrollArea()
-        scroll.setObjectName("editorScroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.editor)
+        self.editor_scroll = QScrollArea()
+        self.editor_scroll.setObjectName("editorScroll")
+        self.editor_scroll.setWidgetResizable(True)
+        self.editor_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.prompt = PromptPane()
-        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.editor_scroll)
         self.splitter.addWidget(self.prompt)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -675,9 +688,44 @@ class ShotsPage(QWidget):
         self._update_summary()
         if self.model.rowCount():
             self.select_row(0)
-        root = ctx.root
+        self._built = False
+        if defer:
+            # after the first paint (see paintEvent), or soon anyway if never painted
+            QTimer.singleShot(DEFER_MAX_MS, self, self._finish_building)
+        else:
+            self._finish_building()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if not self._built:
+            # a zero timer runs after the window's whole paint (UpdateRequest) has finished
+            QTimer.singleShot(0, self, self._finish_building)
+
+    def _finish_building(self) -> None:
+        """The parts the storyboard's first paint does not need."""
+        if self._built:
+            return
+        self._built = True
+        self._ensure_editor()
+        root = self.ctx.root
         run_task(lambda: (load_cameo_names(root), load_cameo_badges(root)), self._names_loaded)
         self.refresh_consent()
+
+    @property
+    def editor(self) -> ShotEditor:
+        """The shot editor, built on first use."""
+        return self._ensure_editor()
+
+    def _ensure_editor(self) -> ShotEditor:
+        if self._editor is None:
+            editor = ShotEditor(self.ctx)
+            editor.status = self._status
+            self._editor = editor
+            self.editor_scroll.setWidget(editor)
+            if self._cameo_names or self._cameo_badges is not None:
+                editor.set_cameo_names(self._cameo_names, self._cameo_badges)
+            editor.set_shot(self.current_shot_id())
+        return self._editor
 
     # --- helpers --------------------------------------------------------------------------
     def _status(self, message: str) -> None:
@@ -714,8 +762,8 @@ class ShotsPage(QWidget):
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         shot_id = self.model.shots[current.row()].id if current.isValid() else None
-        if shot_id != self.editor.shot_id:
-            self.editor.set_shot(shot_id)
+        if self._editor is not None and shot_id != self._editor.shot_id:
+            self._editor.set_shot(shot_id)  # a deferred editor binds to the current shot
         self.schedule_refresh()
 
     def _update_summary(self, *_args: Any) -> None:  # noqa: ANN401
@@ -752,6 +800,7 @@ class ShotsPage(QWidget):
             return
         names, badges = result
         self._cameo_names = names or {}
+        self._cameo_badges = badges
         self.editor.set_cameo_names(self._cameo_names, badges)
         self.schedule_refresh()
 
