@@ -445,6 +445,8 @@ class MainWindow(QMainWindow):
 
         def load() -> tuple[ProjectDocument, Project | None, StoreError | None]:
             doc = load_project(Path(path))
+            from studio.vocab import default_vocabulary
+            default_vocabulary()
             recovered = read_autosave(doc.root, doc.project)
             try:
                 probe_store(doc.root)

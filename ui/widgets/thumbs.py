@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from ui.tasks import run_task
@@ -32,6 +32,8 @@ class ThumbnailCache(QObject):
     """``get(paths)`` returns a pixmap or None (and starts loading); ``ready`` fires later.
 
     ``paths`` are candidates in order of preference (selected take, then reference).
+    Loads asked for while a view paints start once that paint is over (a zero timer): a
+    worker decoding a JPEG holds the interpreter and would stall the paint that asked.
     """
 
     ready = Signal(str)
@@ -41,6 +43,7 @@ class ThumbnailCache(QObject):
         self.size = size
         self._cache: dict[str, QPixmap | None] = {}
         self._pending: set[str] = set()
+        self._queued: list[tuple[str, list[Path]]] = []
 
     def get(self, paths: Sequence[Path]) -> QPixmap | None:
         if not paths:
@@ -50,10 +53,17 @@ class ThumbnailCache(QObject):
             return self._cache[key]
         if key not in self._pending:
             self._pending.add(key)
-            candidates = [Path(p) for p in paths]
-            run_task(lambda: _load(candidates, self.size),
-                     lambda result, error, key=key: self._done(key, result, error))
+            if not self._queued:
+                QTimer.singleShot(0, self, self._start_queued)
+            self._queued.append((key, [Path(p) for p in paths]))
         return None
+
+    def _start_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        size = self.size
+        for key, candidates in queued:
+            run_task(lambda c=candidates: _load(c, size),
+                     lambda result, error, key=key: self._done(key, result, error))
 
     def _done(self, key: str, result: QImage | None, error: BaseException | None) -> None:
         self._pending.discard(key)
