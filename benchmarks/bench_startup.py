@@ -4,14 +4,16 @@
 
 Each run is a fresh Python process (``-X importtime`` off, the same interpreter and
 environment) reading bytecode from a private ``PYTHONPYCACHEPREFIX`` that the uncounted
-warm-up runs fill, as an installed app reads the .pyc files pip compiled. The parent notes ``time.monotonic()`` (CLOCK_MONOTONIC,
-shared by every process on Linux) just before spawning; the child prints the monotonic time
-at which its main window finished its first paint *with the content shown*:
+warm-up runs fill, as an installed app reads the .pyc files pip compiled. The parent notes
+``time.monotonic()`` (CLOCK_MONOTONIC, shared by every process on Linux) just before
+spawning; the child prints the monotonic time at which its main window finished its first
+paint *with the content shown*, and its CPU time (user + system, all threads) until then:
 
-* ``app``: what ``studio PROJECT`` does (``ui.app._interactive``): QApplication, user
-  settings, theme, ``MainWindow``, ``show()``, ``open_project(sample)`` (loaded off the GUI
-  thread) — the clock stops at the first ``UpdateRequest`` (the top-level repaint) handled
-  after ``projectOpened``.
+* ``app``: what ``studio PROJECT`` does: ``ui.app.run_app([project])`` (argument parsing,
+  the log file, QApplication, user settings, theme, ``MainWindow``, ``show()``,
+  ``open_project`` loading off the GUI thread) with a ``MainWindow`` subclass that notes the
+  time — the clock stops at the first ``UpdateRequest`` (the top-level repaint) handled
+  after ``projectOpened``, i.e. the first frame that shows the storyboard.
 * ``bare``: a plain ``QMainWindow`` that reads the same project.yaml with ``yaml.safe_load``
   and shows its name in a label — the clock stops at its first ``UpdateRequest``.
 
@@ -83,16 +85,25 @@ app.exec()
 
 APP = _REPORT + """
 import sys, time
-from pathlib import Path
 from PySide6.QtCore import QEvent, QTimer
-from ui.mainwindow import MainWindow, application
-from ui.settings import Settings
-from ui.widgets.theme import apply_theme
+from PySide6.QtWidgets import QApplication
+import ui.mainwindow
+from ui.app import run_app
 _mark("imported")
 
-class Window(MainWindow):
+class Window(ui.mainwindow.MainWindow):
     opened = False
     done = False
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.projectOpened.connect(self._opened)
+    def _opened(self, _ctx):
+        _mark("opened")
+        self.opened = True
+        self.update()
+    def showEvent(self, e):
+        super().showEvent(e)
+        _marks.setdefault("shown", time.monotonic())
     def event(self, e):
         r = super().event(e)
         if self.opened and e.type() == QEvent.Type.UpdateRequest and not self.done:
@@ -103,24 +114,11 @@ class Window(MainWindow):
     def _finish(self):
         self.interactive = False
         self.close()
-        application().quit()
+        QApplication.quit()
 
-app = application()
-app.setApplicationName("Brief Studio")
-app.setOrganizationName("brief-studio")
-settings = Settings.load()
-apply_theme(app, settings.theme)
-w = Window(settings)
-def _opened(_ctx):
-    _mark("opened")
-    w.opened = True
-    w.update()
-w.projectOpened.connect(_opened)
-w.show()
-_mark("shown")
-w.open_project(Path(sys.argv[1]))
-QTimer.singleShot(60_000, app.quit)
-app.exec()
+# exactly what `studio PROJECT` runs (ui.main -> ui.app.run_app), with this window class
+ui.mainwindow.MainWindow = Window
+sys.exit(run_app([sys.argv[1]]))
 """
 
 

@@ -721,10 +721,11 @@ class ShotsPage(QWidget):
             editor = ShotEditor(self.ctx)
             editor.status = self._status
             self._editor = editor
-            self.editor_scroll.setWidget(editor)
             if self._cameo_names or self._cameo_badges is not None:
                 editor.set_cameo_names(self._cameo_names, self._cameo_badges)
             editor.set_shot(self.current_shot_id())
+            # bound before it is shown: combo boxes size themselves to their first contents
+            self.editor_scroll.setWidget(editor)
         return self._editor
 
     # --- helpers --------------------------------------------------------------------------
