@@ -125,6 +125,9 @@ def bench_stall(takes_per_shot: int = 17, latency: float = 0.05, polls: int = 30
             from ui.queue_bridge import QueueBridge
 
             n = enqueue_jobs(root, takes_per_shot)
+            from studio.queue.engine import warm_up
+
+            warm_up()  # the window's pages import these when a project opens
             ctx = ProjectContext(load_project(root))
             settings = Settings(providers={"openai": ProviderSettings(concurrency=128)})
             bridge = QueueBridge(ctx, autostart=False, engine_kwargs={"settings": settings})

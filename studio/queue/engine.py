@@ -56,6 +56,20 @@ INCOMING = "media/.incoming"
 MEDIA_CONCURRENCY = 1        # verifications/ingests at once (CPU-bound, hold the GIL)
 
 
+def warm_up() -> None:
+    """Import what downloads and ingest need before jobs run: a first import in the middle
+    of the run holds the GIL (and stalls the window) for up to ~100 ms."""
+    import importlib
+
+    for name in ("studio.media", "studio.results", "studio.consent", "studio.project",
+                 "PIL.Image", "PIL.ImageOps", "PIL.JpegImagePlugin", "PIL.PngImagePlugin",
+                 "PIL.WebPImagePlugin"):
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:  # pragma: no cover - optional parts
+            log.info("warm-up: %s not importable: %s", name, exc)
+
+
 class _Stop(Exception):
     """The job left the state this task was driving (cancelled elsewhere, or done)."""
 
@@ -117,6 +131,7 @@ class QueueEngine:
         if self._stopping:
             self._stop.set()
         self._conn = self.store.connect()
+        await asyncio.to_thread(warm_up)
         if self.settings is None:
             try:
                 self.settings = load_settings()
