@@ -31,6 +31,7 @@ SUBCOMMANDS = (
 FEATURE_MODULES = (
     "studio.cli_consent",
     "studio.cli_queue",
+    "studio.cli_remix",
     "studio.cli_results",
     "studio.cli_bundle",
 )

@@ -2,9 +2,10 @@
 
 Multipart ``POST /videos`` (prompt, model, seconds as a string, size, input_reference
 resized to the video size), ``GET /videos/{id}``, ``GET /videos`` (reconcile a lost
-create), ``GET /videos/{id}/content?variant=video|thumbnail``, ``POST /videos/{id}/remix``,
-``DELETE /videos/{id}``. The create is never retried; everything else follows
-:mod:`studio.providers.http`.
+create), ``GET /videos/{id}/content?variant=video|thumbnail``, ``POST /videos/{id}/remix``
+(JSON ``{prompt}``), ``POST /videos/extensions`` (JSON ``{video: {id}, prompt, seconds}``),
+``DELETE /videos/{id}``. Creates, remixes and extensions are never retried (each may bill a
+new video); everything else follows :mod:`studio.providers.http`.
 """
 
 from __future__ import annotations
@@ -128,13 +129,8 @@ class Provider:
     # -- protocol ---------------------------------------------------------------------
     async def create(self, spec: JobSpec) -> RemoteStatus:
         p = spec.params
-        if spec.kind == "remix":
-            if not spec.parent_remote_id:
-                raise ProviderConfigError("openai: a remix needs the parent take's remote id")
-            response = await self._send(
-                "POST", f"/videos/{spec.parent_remote_id}/remix", retry=False,
-                json={"prompt": p["prompt"]})
-            return self._status(response.json(), response)
+        if spec.kind in ("remix", "extend"):
+            return await self._derive(spec)
         data = {
             "prompt": p["prompt"],
             "model": p["model"],
@@ -153,6 +149,24 @@ class Provider:
         response = await self._send(
             "POST", "/videos", retry=False, content=_multipart(data, files),
             headers={"Content-Type": f"multipart/form-data; boundary={_BOUNDARY}"})
+        return self._status(response.json(), response)
+
+    async def _derive(self, spec: JobSpec) -> RemoteStatus:
+        """A remix or an extension of the parent take's remote video (never retried)."""
+        p = spec.params
+        if not spec.parent_remote_id:
+            raise ProviderConfigError(
+                f"openai: a {spec.kind} needs the parent take's remote id, and this job's "
+                "parent take has none (it was imported or is no longer in the library)")
+        if spec.kind == "remix":
+            response = await self._send(
+                "POST", f"/videos/{spec.parent_remote_id}/remix", retry=False,
+                json={"prompt": p["prompt"]})
+        else:
+            response = await self._send(
+                "POST", "/videos/extensions", retry=False,
+                json={"video": {"id": spec.parent_remote_id}, "prompt": p["prompt"],
+                      "seconds": str(int(round(float(p["duration"]))))})
         return self._status(response.json(), response)
 
     async def retrieve(self, remote_id: str, handles: dict[str, Any]) -> RemoteStatus:

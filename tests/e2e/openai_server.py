@@ -15,6 +15,10 @@ Faults (``server.add_fault(method, path_regex, kind, times=1, **opts)``):
 Per-video behaviour (``server.video_defaults`` or the ``next_videos`` list): ``polls``
 before completion, ``moderation`` (fails with code moderation_blocked), ``expired``
 (expires_at in the past, content 404), ``missing`` (content 404).
+
+Remix (``POST /videos/{id}/remix``) and extension (``POST /videos/extensions``, JSON or
+multipart, the parent must be completed) make new videos that remember their parent
+(``remixed_from`` / ``extended_from``); an extension's ``seconds`` is the stitched total.
 """
 
 from __future__ import annotations
@@ -99,6 +103,7 @@ class Video:
     seconds: str
     created_at: int
     remixed_from: str | None = None
+    extended_from: str | None = None
     polls: int = 2
     seen: int = 0
     moderation: bool = False
@@ -131,6 +136,7 @@ class Video:
 class Stats:
     creates: int = 0
     remixes: int = 0
+    extensions: int = 0
     deletes: int = 0
     requests: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -229,7 +235,7 @@ class OpenAIServer:
 
     # -- video store ---------------------------------------------------------------------
     def new_video(self, *, model: str, prompt: str, size: str, seconds: str,
-                  remixed_from: str | None = None,
+                  remixed_from: str | None = None, extended_from: str | None = None,
                   reference: tuple[int, int] | None = None) -> Video:
         with self.lock:
             opts = dict(self.video_defaults)
@@ -237,7 +243,8 @@ class OpenAIServer:
                 opts.update(self.next_videos.pop(0))
             video = Video(id=f"video_{uuid.uuid4().hex[:16]}", model=model, prompt=prompt,
                           size=size, seconds=seconds, created_at=int(time.time()),
-                          remixed_from=remixed_from, reference=reference, **opts)
+                          remixed_from=remixed_from, extended_from=extended_from,
+                          reference=reference, **opts)
             self.videos[video.id] = video
             self.order.append(video.id)
             return video
@@ -344,6 +351,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", "GetVideo"): self._get,
             ("GET", "RetrieveVideoContent"): self._content,
             ("POST", "CreateVideoRemix"): self._remix,
+            ("POST", "CreateVideoExtend"): self._extend,
             ("DELETE", "DeleteVideo"): self._delete,
         }.get((self.command, op["operationId"]))
         if handler is None:
@@ -528,6 +536,48 @@ class _Handler(BaseHTTPRequestHandler):
                               seconds=parent.seconds, remixed_from=parent.id)
         with srv.lock:
             srv.stats.remixes += 1
+        if fault is not None and fault.kind == "lost_reply":
+            return self._cut()
+        self._json(200, video.resource(), "#/components/schemas/VideoResource")
+
+    def _extend(self, _pp: dict[str, str], _q: dict[str, str], body: bytes,
+                fault: Fault | None) -> None:
+        srv = self.srv
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.startswith("application/json"):
+            try:
+                data = json.loads(body)
+            except ValueError:
+                srv.violation("extension: body is not JSON")
+                return self._error(400, "invalid JSON")
+            ref = "#/components/schemas/CreateVideoExtendJsonBody"
+        else:
+            parsed = self._parse_form(body)
+            if parsed is None:
+                srv.violation(f"extension: unsupported content type {ctype}")
+                return self._error(400, "bad content type")
+            fields, files = parsed
+            data = {k: v for k, v in fields.items() if k != "video[id]"}
+            if "video[id]" in fields:
+                data["video"] = {"id": fields["video[id]"]}
+            elif "video" in files:
+                data["video"] = "<binary>"
+            ref = "#/components/schemas/CreateVideoExtendMultipartBody"
+        if not srv.check(data, ref, "extension body"):
+            return self._error(400, "invalid body")
+        if not isinstance(data["video"], dict):
+            return self._error(400, "this server extends generated videos only (video.id)")
+        parent = self._video(data["video"]["id"])
+        if parent is None:
+            return
+        if parent.status != "completed":
+            return self._error(400, f"Video {parent.id} is not completed; only completed "
+                                    "videos can be extended.")
+        total = str(int(parent.seconds) + int(data["seconds"]))
+        video = srv.new_video(model=parent.model, prompt=data["prompt"], size=parent.size,
+                              seconds=total, extended_from=parent.id)
+        with srv.lock:
+            srv.stats.extensions += 1
         if fault is not None and fault.kind == "lost_reply":
             return self._cut()
         self._json(200, video.resource(), "#/components/schemas/VideoResource")
