@@ -241,6 +241,14 @@ class FilterBar(QWidget):
         self.changed.emit(self.current())
 
 
+KIND_HELP = {
+    "generate": "made from the brief",
+    "remix": "remixed from the take above it (new prompt, same length and size)",
+    "extend": "the take above it, extended",
+    "imported": "imported from a file",
+}
+
+
 class LineageView(QTreeView):
     """The remix / extend tree of the current take; activating a node selects that take."""
 
@@ -249,7 +257,7 @@ class LineageView(QTreeView):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.tree_model = QStandardItemModel(self)
-        self.tree_model.setHorizontalHeaderLabels(["Take", "Shot", "Rating", "Review"])
+        self.tree_model.setHorizontalHeaderLabels(["Take", "How", "Shot", "Rating", "Review"])
         self.setModel(self.tree_model)
         self.setEditTriggers(QTreeView.EditTrigger.NoEditTriggers)
         self.activated.connect(self._activated)
@@ -264,7 +272,9 @@ class LineageView(QTreeView):
             item = QStandardItem(node["id"] + ("  ◀" if node["id"] == current else ""))
             item.setData(node["id"], Qt.ItemDataRole.UserRole)
             rating = "reject" if node["rating"] < 0 else "★" * node["rating"]
-            row = [item, QStandardItem(node["shot"] or "—"), QStandardItem(rating),
+            how = QStandardItem(str(node.get("how") or ""))
+            how.setToolTip(KIND_HELP.get(str(node.get("how")), ""))
+            row = [item, how, QStandardItem(node["shot"] or "—"), QStandardItem(rating),
                    QStandardItem(str(node["review"]).replace("_", " "))]
             parent.appendRow(row)
             for child in node["children"]:
@@ -272,7 +282,8 @@ class LineageView(QTreeView):
 
         add(self.tree_model.invisibleRootItem(), tree)
         self.expandAll()
-        self.resizeColumnToContents(0)
+        for column in range(self.tree_model.columnCount()):
+            self.resizeColumnToContents(column)
 
     def _activated(self, index: Any) -> None:  # noqa: ANN401
         rid = index.siblingAtColumn(0).data(Qt.ItemDataRole.UserRole)

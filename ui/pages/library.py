@@ -5,6 +5,11 @@ thumbnails loaded lazily off the GUI thread). Keys on the grid: 1–5 rate, 0 cl
 rating, X reject, P approve, Space play/pause, arrows move, Ctrl+F search. Rating, review and
 tag edits are undoable (the window's undo stack); each write runs on a worker and rewrites
 the take's XMP sidecar. Video files dropped on the page are imported.
+
+Remix… and Extend… open :class:`ui.library.derive.DeriveDialog` (prompt, length, estimated
+cost) and queue a job whose take points to the current one; they are enabled only where the
+take's provider can do it (:func:`studio.queue.enqueue.derivations`, which also gives the
+tooltip saying why not). The lineage tree in the details follows new takes of the shot.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from studio.store import Store
 from ui import commands
 from ui.context import ProjectContext
 from ui.library.delegate import CELL, TakeDelegate
+from ui.library.derive import DeriveDialog, lineage_with_kinds
 from ui.library.model import ResultsModel, Take, ThumbnailCache, thumbnail_pool
 from ui.library.panels import DetailsPanel, FilterBar
 from ui.library.preview import CompareView, PreviewPlayer
@@ -138,10 +144,13 @@ class LibraryPage(QWidget):
         self.btn_variations.setToolTip("Queue another take of this shot with the same provider")
         self.btn_remix = QToolButton(text="Remix…")
         self.btn_extend = QToolButton(text="Extend…")
-        for b in (self.btn_remix, self.btn_extend):
-            b.setEnabled(False)
-            b.setToolTip("Not available yet: the queue has no remix/extend job API "
-                         "(studio.queue creates generate jobs only)")
+        self.btn_remix.setAccessibleName("Remix take")
+        self.btn_extend.setAccessibleName("Extend take")
+        #: why remix / extend cannot start from the current take (None: they can), and the
+        #: extension lengths its model allows; read with the details, off the GUI thread
+        self._derive: dict[str, str | None] = {}
+        self._durations: list[float] = []
+        self.derive_dialog: DeriveDialog | None = None
         self.btn_import = QToolButton(text="Import…")
         self.btn_import.setToolTip("Import video files (or drop them on this page)")
         for b in (self.btn_select, self.btn_compare, self.btn_variations, self.btn_remix,
@@ -199,6 +208,8 @@ class LibraryPage(QWidget):
         self.btn_select.clicked.connect(self.set_selected_take)
         self.btn_compare.clicked.connect(self.compare_selected)
         self.btn_variations.clicked.connect(self.queue_variations)
+        self.btn_remix.clicked.connect(lambda: self.open_derive("remix"))
+        self.btn_extend.clicked.connect(lambda: self.open_derive("extend"))
         self.btn_import.clicked.connect(self._import_dialog)
         ctx.coreEvent.connect(self._core_event)
         sc = QShortcut(QKeySequence.StandardKey.Find, self)
@@ -250,6 +261,9 @@ class LibraryPage(QWidget):
         if event.kind == events.RESULT_ADDED:
             self.model.result_added(str(event.data.get("result_id")))
             self.refresh_choices()
+            info = self.current_info
+            if info and info["shot"] and event.data.get("shot_id") == info["shot"]:
+                self._refresh_lineage(info["id"])  # a remix/extension of it may have arrived
         elif event.kind in (events.RESULT_CHANGED, events.CONSENT_CHANGED):
             rid = event.data.get("result_id")
             if rid:
@@ -279,8 +293,10 @@ class LibraryPage(QWidget):
     def _load_details(self, rid: str, reload_video: bool) -> None:
         root = self.ctx.root
 
-        def read() -> tuple[dict[str, Any], dict[str, Any]]:
-            return records.get_result(root, rid), records.lineage(root, rid)
+        def read() -> tuple[dict[str, Any], dict[str, Any], dict[str, str | None], list[float]]:
+            info = records.get_result(root, rid)
+            derive, durations = derive_options(info)
+            return info, lineage_with_kinds(root, rid), derive, durations
 
         def done(res: Any, err: BaseException | None) -> None:  # noqa: ANN401
             if rid != self.current_id:
@@ -288,7 +304,7 @@ class LibraryPage(QWidget):
             if err is not None:
                 self.status.setText(str(err))
                 return
-            info, tree = res
+            info, tree, self._derive, self._durations = res
             self.current_info = info
             self.details.show_result(info)
             self.details.lineage.show_tree(tree, rid)
@@ -299,6 +315,15 @@ class LibraryPage(QWidget):
             self._update_actions()
 
         run_task(read, done)
+
+    def _refresh_lineage(self, rid: str) -> None:
+        root = self.ctx.root
+
+        def done(tree: Any, err: BaseException | None) -> None:  # noqa: ANN401
+            if err is None and rid == self.current_id:
+                self.details.lineage.show_tree(tree, rid)
+
+        run_task(lambda: lineage_with_kinds(root, rid), done)
 
     def _load_pending_video(self) -> None:
         pending, self._pending_video = self._pending_video, None
@@ -322,6 +347,21 @@ class LibraryPage(QWidget):
         self.btn_select.setEnabled(bool(info and info["shot"]))
         self.btn_variations.setEnabled(bool(info and info["shot"] and info["provider"]))
         self.btn_compare.setEnabled(self.current_id is not None)
+        for kind, button in (("remix", self.btn_remix), ("extend", self.btn_extend)):
+            if info is None:
+                button.setEnabled(False)
+                button.setToolTip(f"Select a take to {kind} it")
+                continue
+            reason = self._derive.get(kind, "Checking what this take's provider can do…")
+            button.setEnabled(reason is None)
+            if reason is None:
+                button.setToolTip(
+                    f"Queue a remix of {info['id']} on {info['provider']}: a new prompt, same "
+                    "length and size; its take points back to this one" if kind == "remix" else
+                    f"Queue an extension of {info['id']} on {info['provider']}: it continues "
+                    "for a few more seconds; its take points back to this one")
+            else:
+                button.setToolTip(reason)
 
     # --- review keys and edits ----------------------------------------------------------
     def review_key(self, key: int) -> bool:
@@ -472,6 +512,28 @@ class LibraryPage(QWidget):
 
         run_task(work, done)
 
+    def open_derive(self, kind: str) -> DeriveDialog | None:
+        """Open the Remix… / Extend… dialog for the current take (non-blocking)."""
+        info = self.current_info
+        if not info or self._derive.get(kind, "unknown") is not None:
+            return None
+        if self.derive_dialog is not None:
+            self.derive_dialog.close()
+        dialog = DeriveDialog(self.ctx, info, kind, self._durations, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.queued.connect(self._derived)
+        dialog.destroyed.connect(lambda *_: setattr(self, "derive_dialog", None))
+        self.derive_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _derived(self, job_id: str, status: str, error: str) -> None:
+        if status == "queued":
+            self.status.setText(f"Queued {job_id}; its take will appear here with this one as "
+                                "its parent")
+        else:
+            self.status.setText(f"{job_id} is {status}: {error}")
+
     def _import_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
             self, "Import video files", str(Path.home()),
@@ -531,4 +593,24 @@ class LibraryPage(QWidget):
         self.thumbs.shutdown()
 
 
-__all__ = ["LibraryPage"]
+def derive_options(info: dict[str, Any]) -> tuple[dict[str, str | None], list[float]]:
+    """(why remix/extend cannot start from this take, extension lengths) — reads the
+    provider table and settings, so call it off the GUI thread."""
+    from studio.errors import StudioError
+    from studio.providers.registry import get_caps
+    from studio.queue.enqueue import derivations
+
+    try:
+        derive = derivations(info)
+    except StudioError as exc:
+        return {"remix": str(exc), "extend": str(exc)}, []
+    durations: list[float] = []
+    if derive.get("extend") is None and info.get("provider"):
+        try:
+            durations = [float(d) for d in get_caps(info["provider"]).model(info["model"]).durations]
+        except StudioError:
+            durations = []
+    return derive, durations
+
+
+__all__ = ["LibraryPage", "derive_options"]
