@@ -247,3 +247,23 @@ def test_cli_remix_and_extend(oa: OpenAIServer, sample_copy: Path,
     assert oa.violations == []
     tree = results.lineage(sample_copy, parent)
     assert len(tree["children"]) == 2
+
+
+@pytest.mark.parametrize("kind", ["remix", "extend"])
+def test_lost_reply_is_reconciled_not_sent_twice(oa: OpenAIServer, sample_copy: Path,
+                                                 kind: str) -> None:
+    parent = make_take(sample_copy, S01)
+    path = r"/remix$" if kind == "remix" else r"^/v1/videos/extensions$"
+    oa.add_fault("POST", path, "lost_reply")   # the server makes the video, the reply is cut
+    doc = load_project(sample_copy)
+    (job,) = enqueue(sample_copy, plan_from_take(sample_copy, doc.project, parent, kind,
+                                                 "the ridge, later", seconds=4))
+    run(sample_copy)
+    done = next(j for j in all_jobs(sample_copy) if j.id == job.id)
+    assert done.status == "succeeded", done.error
+    assert oa.stats.remixes + oa.stats.extensions == 1
+    assert len(requests_to(oa, "POST", path)) == 0  # the only one was cut before a reply
+    with Store.for_project(sample_copy).session() as conn:
+        details = [e["detail"] for e in J.events(conn, job.id)]
+    assert any(d.startswith("found on openai as video_") for d in details)
+    assert results.get_result(sample_copy, done.result_id or "")["parent"] == parent
