@@ -8,6 +8,7 @@ hand, or another window saved): that raises :class:`SaveConflictError`.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,15 +87,23 @@ def find_root(path: Path) -> Path:
 
 def load_project(path: Path) -> ProjectDocument:
     root = find_root(path)
-    if not root.exists():
-        raise ProjectFileError([Problem(str(root), 0, 0, "no such project folder")])
-    if not root.is_dir():
-        raise ProjectFileError([Problem(str(root), 0, 0, "not a folder")])
     file = root / PROJECT_FILE
-    if not file.exists():
+    try:
+        if not root.exists():
+            raise ProjectFileError([Problem(str(root), 0, 0, "no such project folder")])
+        if not root.is_dir():
+            raise ProjectFileError([Problem(str(root), 0, 0, "not a folder")])
+        if not file.exists():
+            os.listdir(root)  # an unreadable folder says so here, not as "no project.yaml"
+            raise ProjectFileError(
+                [Problem(str(file), 0, 0, "no project.yaml here; create one with `studio new`")]
+            )
+    except PermissionError:
         raise ProjectFileError(
-            [Problem(str(file), 0, 0, "no project.yaml here; create one with `studio new`")]
-        )
+            [Problem(str(root), 0, 0, "permission denied: this folder cannot be read")]
+        ) from None
+    except OSError as exc:
+        raise ProjectFileError([Problem(str(root), 0, 0, exc.strerror or str(exc))]) from None
     raw = _read_bytes(file)
     project, smap = load_model(
         file, Project, current_version=SCHEMA_VERSION, migrations=MIGRATIONS, kind="project"

@@ -199,6 +199,11 @@ class Store:
                 f"{self.path}: the database is locked by another program (is another Brief "
                 "Studio or `studio queue run` using this project?). Close it and try again."
             )
+        if "readonly" in text or "unable to open" in text or "disk I/O" in text:
+            return StoreError(
+                f"{self.path}: cannot write the database ({text}). Check that the project "
+                "folder is writable and the disk is not full; nothing was changed."
+            )
         return StoreError(
             f"{self.path}: the database is unreadable ({text}). Your brief (project.yaml) is "
             "untouched. Move studio.db aside and run `studio results rebuild PROJECT` to "

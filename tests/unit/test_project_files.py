@@ -130,3 +130,29 @@ def test_concurrent_first_connections_migrate_once(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_unreadable_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "locked"
+    root.mkdir()
+    real_exists = Path.exists
+
+    def deny(self: Path, *a: object, **k: object) -> bool:
+        if self.parent == root or self == root / "project.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real_exists(self)
+
+    monkeypatch.setattr(Path, "exists", deny)
+    with pytest.raises(ProjectFileError, match="permission denied"):
+        load_project(root)
+
+
+def test_readonly_store_says_folder_not_writable(tmp_path: Path) -> None:
+    import sqlite3
+
+    from studio.errors import StoreError
+
+    store = Store(tmp_path / "studio.db")
+    err = store._error(sqlite3.OperationalError("attempt to write a readonly database"))
+    assert isinstance(err, StoreError)
+    assert "writable" in str(err) and "rebuild" not in str(err)
