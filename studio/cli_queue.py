@@ -8,7 +8,9 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from studio.cli import err, out, print_json
 from studio.errors import QueueError
@@ -84,6 +86,69 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+EVENTS_FORMAT = 1
+
+
+class _EventWriter:
+    """`queue run --events`: one JSON object per line on stdout, flushed, for any thread.
+
+    Every core event becomes ``{"event": KIND, ...data}``. Warnings and errors of the
+    worker's logging become ``{"event": "worker_log", "level", "logger", "message"}``. If the
+    reader is gone (broken pipe) the worker stops: its window closed.
+    """
+
+    def __init__(self, on_broken: Callable[[], None]) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._on_broken = on_broken
+        self.broken = False
+
+    def write(self, obj: dict[str, Any]) -> None:
+        import json
+
+        line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        with self._lock:
+            if self.broken:
+                return
+            try:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            except (OSError, ValueError):
+                self.broken = True
+        if self.broken:
+            self._on_broken()
+
+    def event(self, event: object) -> None:
+        self.write({"event": getattr(event, "kind", "?"), **getattr(event, "data", {})})
+
+
+class _JsonLogHandler(logging.Handler):
+    def __init__(self, writer: _EventWriter) -> None:
+        super().__init__(logging.WARNING)
+        self.writer = writer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not kill the worker
+            message = str(record.msg)
+        self.writer.write({"event": "worker_log", "level": record.levelname,
+                           "logger": record.name, "message": message})
+
+
+def _read_commands(engine: Any) -> None:  # noqa: ANN401
+    """stdin of `queue run --events`: "wake" looks for work now; "stop" or end of input
+    (the window closed the pipe or died) stops the worker cleanly."""
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "wake":
+            engine.wake()
+        elif command == "stop":
+            break
+    engine.request_stop()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from studio.events import JOB_CHANGED, EventBus
     from studio.queue.engine import QueueEngine
@@ -91,6 +156,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     root = _root(args.project)
     bus = EventBus()
     last: dict[str, str] = {}
+    events = bool(getattr(args, "events", False))
+    writer: _EventWriter | None = None
 
     def show(event: object) -> None:
         data = getattr(event, "data", {})
@@ -102,19 +169,46 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"{data['status']}{tail}")
             sys.stdout.flush()
 
-    bus.subscribe(show)
     import os
 
     scale = float(os.environ.get("STUDIO_QUEUE_TIME_SCALE") or 1.0)  # tests only
     engine = QueueEngine(root, bus, sleep_scale=scale, reconcile_delay=2.0 * scale)
+    if events:
+        writer = _EventWriter(engine.request_stop)
+        bus.subscribe(writer.event)
+        handler = _JsonLogHandler(writer)
+        logging.getLogger().handlers[:] = [handler]
+        writer.write({"event": "worker_started", "format": EVENTS_FORMAT, "pid": os.getpid(),
+                      "project": str(root)})
+        import threading
+
+        threading.Thread(target=_read_commands, args=(engine,), name="queue-stdin",
+                         daemon=True).start()
+    else:
+        bus.subscribe(show)
 
     def on_signal(signum: int, _frame: object) -> None:
-        err("stopping: running jobs resume on the next `studio queue run`")
+        if not events:
+            err("stopping: running jobs resume on the next `studio queue run`")
         engine.request_stop()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    asyncio.run(engine.run(until_idle=args.until_idle))
+    try:
+        asyncio.run(engine.run(until_idle=args.until_idle))
+    except QueueError as exc:
+        if writer is not None:
+            from studio.queue.engine import WorkerBusyError
+
+            writer.write({"event": "worker_refused",
+                          "reason": "locked" if isinstance(exc, WorkerBusyError) else "error",
+                          "message": str(exc)})
+        raise
+    if writer is not None:
+        cpu = os.times()
+        writer.write({"event": "worker_stopped", "stats": {
+            **engine.stats, "cpu_user_s": cpu.user, "cpu_system_s": cpu.system}})
+        return 0
     from studio.queue.jobs import list_jobs
     from studio.store import Store
 
@@ -232,6 +326,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = qs.add_parser("run", help="run the queue (headless worker; safe to kill)")
     p.add_argument("project")
     p.add_argument("--until-idle", action="store_true", help="exit when nothing is left to do")
+    p.add_argument("--events", action="store_true",
+                   help="machine output: one JSON object per line on stdout; commands on stdin "
+                        "(wake, stop; end of input stops)")
     p.set_defaults(func=cmd_run)
 
     p = qs.add_parser("cancel", help="cancel a job (remotely too, where supported)")

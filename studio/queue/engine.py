@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from studio.errors import ProviderError, StudioError
+from studio.errors import ProviderError, QueueError, StudioError
 from studio.events import JOB_CHANGED, QUEUE_IDLE, EventBus
 from studio.providers import base as P
 from studio.providers.http import backoff_delay
@@ -54,6 +54,7 @@ MAX_DOWNLOAD_ATTEMPTS = 4
 MIN_POLL, MAX_POLL = 0.2, 60.0
 INCOMING = "media/.incoming"
 MEDIA_CONCURRENCY = 1        # verifications/ingests at once (CPU-bound, hold the GIL)
+WORKER_READY = "worker_ready"  # event: the lock is held, imports are warm, jobs start now
 
 
 def warm_up() -> None:
@@ -68,6 +69,10 @@ def warm_up() -> None:
             importlib.import_module(name)
         except ImportError as exc:  # pragma: no cover - optional parts
             log.info("warm-up: %s not importable: %s", name, exc)
+
+
+class WorkerBusyError(QueueError):
+    """Another worker (`studio queue run` or a window) holds the project's queue lock."""
 
 
 class _Stop(Exception):
@@ -99,6 +104,15 @@ class QueueEngine:
         self._project_lock = threading.Lock()
         self._project_cache: tuple[tuple[int, int, int], Any] | None = None
         self.busy_jobs = 0
+        self._table: dict[str, P.ProviderCaps] | None = None
+        # per running task: an event that cuts its current wait short (the scheduler sets
+        # it when the job left its state in the database, e.g. cancelled by another process)
+        self._nudges: dict[str, asyncio.Event] = {}
+        self._shots: dict[str, str] = {}
+        self._stats_lock = threading.Lock()
+        #: counters for benchmarks: CPU seconds spent verifying and ingesting takes (media
+        #: work, in worker threads), and jobs this engine brought to an end
+        self.stats: dict[str, float] = {"media_cpu_s": 0.0, "media_jobs": 0, "finished": 0}
 
     # -- thread-safe controls --------------------------------------------------------
     def wake(self) -> None:
@@ -118,7 +132,10 @@ class QueueEngine:
     # -- main loop ---------------------------------------------------------------------
     async def run(self, *, until_idle: bool = False) -> None:
         """Work until stopped (or, with ``until_idle``, until nothing is left to do)."""
-        self.lock.acquire()
+        try:
+            self.lock.acquire()
+        except QueueError as exc:
+            raise WorkerBusyError(str(exc)) from None
         try:
             await self._run(until_idle)
         finally:
@@ -139,6 +156,7 @@ class QueueEngine:
                 log.warning("settings unreadable, using defaults: %s", exc)
                 self.settings = Settings()
         table = provider_table(self.settings)
+        self._table = table
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         timeout = httpx.Timeout(60.0, connect=10.0)
         was_idle = False
@@ -146,6 +164,8 @@ class QueueEngine:
             async with httpx.AsyncClient(transport=self._transport, limits=limits,
                                          timeout=timeout, follow_redirects=True) as client:
                 self._client = client
+                self.stats["cpu_at_ready_s"] = time.process_time()
+                self.bus.publish(WORKER_READY, pid=os.getpid())
                 while not self._stop.is_set():
                     pending = self._schedule(table)
                     idle = not self._tasks and not pending
@@ -162,6 +182,7 @@ class QueueEngine:
                     for w in waiters:
                         w.cancel()
                 await self._shutdown_tasks()
+                self.stats["cpu_at_end_s"] = time.process_time()
         finally:
             self._conn.close()
             self._conn = None
@@ -175,41 +196,71 @@ class QueueEngine:
         self._tasks.clear()
 
     def _schedule(self, table: dict[str, P.ProviderCaps]) -> bool:
-        """Start tasks for jobs that can move; True if some job is waiting for later."""
+        """Start tasks for jobs that can move; True if some job is waiting for later.
+
+        One light query per cycle (no JSON decoding): the active jobs' id, status,
+        provider, next poll time and decision flag. A job that has a task but is no longer
+        active here (cancelled by the window or `studio queue cancel`) has its task's wait
+        cut short, so the task sees the change at once and cancels it on the provider.
+        """
         now = time.time()
         pending = False
         running: dict[str, int] = {}
         for job_id, prov in self._task_provider.items():
             if job_id in self._tasks:
                 running[prov] = running.get(prov, 0) + 1
-        for job in J.list_jobs(self._conn, J.ACTIVE):
-            if job.id in self._tasks or job.needs_decision:
+        active = J.active_states(self._conn)
+        if len(active) < len(self._tasks) or any(j not in active for j in self._tasks):
+            for job_id in self._tasks:
+                if job_id not in active:
+                    self._nudge(job_id)
+        for job_id, (status, provider, next_poll_at, needs_decision) in active.items():
+            if job_id in self._tasks or needs_decision:
                 continue
-            caps = table.get(job.provider)
+            caps = table.get(provider)
             if caps is None:
-                J.transition(self.store, self._conn, job.id, J.ACTIVE, J.FAILED,
-                             f"unknown provider {job.provider}",
-                             error=f"provider {job.provider!r} is not known to this Brief Studio")
-                self._publish(job.id)
+                J.transition(self.store, self._conn, job_id, J.ACTIVE, J.FAILED,
+                             f"unknown provider {provider}",
+                             error=f"provider {provider!r} is not known to this Brief Studio")
+                self._publish(job_id)
                 continue
-            if job.status == J.QUEUED:
-                if job.next_poll_at and job.next_poll_at > now:
+            if status == J.QUEUED:
+                if next_poll_at and next_poll_at > now:
                     pending = True
                     continue
-                if running.get(job.provider, 0) >= caps.concurrency:
+                if running.get(provider, 0) >= caps.concurrency:
                     pending = True
                     continue
-            running[job.provider] = running.get(job.provider, 0) + 1
-            task = asyncio.ensure_future(self._drive(job.id))
-            self._tasks[job.id] = task
-            self._task_provider[job.id] = job.provider
-            task.add_done_callback(lambda _t, jid=job.id: self._task_done(jid))
+            running[provider] = running.get(provider, 0) + 1
+            task = asyncio.ensure_future(self._drive(job_id))
+            self._tasks[job_id] = task
+            self._task_provider[job_id] = provider
+            task.add_done_callback(lambda _t, jid=job_id: self._task_done(jid))
         self.busy_jobs = len(self._tasks)
         return pending
+
+    def _nudge(self, job_id: str) -> None:
+        ev = self._nudges.get(job_id)
+        if ev is not None:
+            ev.set()
+
+    async def _pause(self, job_id: str, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the scheduler nudges this job."""
+        ev = self._nudges.get(job_id)
+        if ev is None:
+            ev = self._nudges[job_id] = asyncio.Event()
+        if ev.is_set():
+            ev.clear()
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ev.wait(), seconds)
+        ev.clear()
 
     def _task_done(self, job_id: str) -> None:
         task = self._tasks.pop(job_id, None)
         self._task_provider.pop(job_id, None)
+        self._nudges.pop(job_id, None)
+        self._shots.pop(job_id, None)
         if task is not None and not task.cancelled() and task.exception() is not None:
             log.error("job %s driver crashed: %r", job_id, task.exception())
         if self._wake is not None:
@@ -217,6 +268,7 @@ class QueueEngine:
 
     # -- helpers -----------------------------------------------------------------------
     def _publish(self, job_id: str) -> None:
+        """JOB_CHANGED for a job as it is in the database now."""
         try:
             job = J.get_job(self._conn, job_id)
         except StudioError:
@@ -228,10 +280,23 @@ class QueueEngine:
         if not J.transition(self.store, self._conn, job.id, (job.status,), to, detail, **fields):
             raise _Stop
         log.info("job %s %s -> %s %s", job.id, job.status, to, detail)
-        self._publish(job.id)
+        if to in J.TERMINAL:
+            with self._stats_lock:
+                self.stats["finished"] += 1
+        # the event from what was just committed (no read back)
+        self.bus.publish(JOB_CHANGED, job_id=job.id, shot_id=job.shot_id, status=to,
+                         progress=fields.get("progress", job.progress),
+                         error=fields.get("error", job.error),
+                         result_id=fields.get("result_id", job.result_id))
 
     def _fail(self, job: J.Job, message: str) -> None:
         self._move(job, J.FAILED, message, error=message)
+
+    def _caps(self, provider_id: str) -> P.ProviderCaps | None:
+        table = self._table
+        if table is None:
+            table = self._table = provider_table(self.settings)
+        return table.get(provider_id)
 
     def _provider(self, provider_id: str) -> P.VideoProvider:
         prov = self._providers.get(provider_id)
@@ -262,6 +327,7 @@ class QueueEngine:
         try:
             while not self._stopping:
                 job = self._current(job_id)
+                self._shots[job_id] = job.shot_id
                 if job.needs_decision:
                     return
                 if job.status == J.QUEUED:
@@ -290,7 +356,7 @@ class QueueEngine:
             await self.cancel_remote(job)
 
     async def cancel_remote(self, job: J.Job) -> None:
-        caps = provider_table(self.settings).get(job.provider)
+        caps = self._caps(job.provider)
         if caps is None or not caps.cancel or caps.local or not job.remote_id:
             return
         try:
@@ -371,7 +437,7 @@ class QueueEngine:
             conn.close()
 
     def _is_local(self, job: J.Job) -> bool:
-        caps = provider_table(self.settings).get(job.provider)
+        caps = self._caps(job.provider)
         return bool(caps and caps.local)
 
     def _requeue_later(self, job: J.Job, exc: Exception, hint: float | None) -> bool:
@@ -385,7 +451,7 @@ class QueueEngine:
         return False
 
     async def _reconcile(self, job: J.Job) -> bool:
-        caps = provider_table(self.settings).get(job.provider)
+        caps = self._caps(job.provider)
         assert caps is not None
         if caps.local:
             self._move(job, J.QUEUED, "interrupted before it started; starting again",
@@ -452,7 +518,7 @@ class QueueEngine:
         assert current.remote_id
         while True:
             if wait > 0:
-                await asyncio.sleep(min(wait, MAX_POLL))
+                await self._pause(job.id, min(wait, MAX_POLL))
             status_now = self._status_of(job.id)
             if status_now != J.RUNNING:
                 if status_now == J.CANCELLED:
@@ -540,7 +606,7 @@ class QueueEngine:
                     part.unlink(missing_ok=True)
                     raise _Stop
                 async with self._media_slot:
-                    await asyncio.to_thread(_verify, part)
+                    await asyncio.to_thread(self._timed, _verify, part)
                 os.replace(part, final)
                 break
             except P.DownloadError as exc:
@@ -576,7 +642,7 @@ class QueueEngine:
                 self._fail(job, f"{job.provider} could not produce the take: {exc}")
                 return False
         async with self._media_slot:  # one decode/ingest at a time: less GIL contention
-            result_id = await asyncio.to_thread(self._ingest, job, final,
+            result_id = await asyncio.to_thread(self._timed, self._ingest, job, final,
                                                 thumb if has_thumb else None)
         self._move(job, J.SUCCEEDED, f"result {result_id}", result_id=result_id, progress=1.0,
                    error=None)
@@ -587,7 +653,20 @@ class QueueEngine:
         if self._conn is None:
             return
         J.set_progress(self._conn, job_id, fraction)
-        self._publish(job_id)
+        self.bus.publish(JOB_CHANGED, job_id=job_id, shot_id=self._shots.get(job_id, ""),
+                         status=J.DOWNLOADING, progress=fraction, error=None, result_id=None)
+
+    def _timed(self, func: Callable[..., Any], *args: Any) -> Any:  # noqa: ANN401
+        """Run media work (in a worker thread) and add its CPU time to ``stats``."""
+        t0 = time.thread_time()
+        try:
+            return func(*args)
+        finally:
+            spent = time.thread_time() - t0
+            with self._stats_lock:
+                self.stats["media_cpu_s"] += spent
+                if func is _verify:
+                    self.stats["media_jobs"] += 1
 
     def _ingest(self, job: J.Job, video: Path, thumbnail: Path | None) -> str:
         from studio.results import ingest

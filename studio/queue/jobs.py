@@ -152,6 +152,18 @@ def list_jobs(conn: sqlite3.Connection, statuses: Iterable[str] | None = None) -
     return [Job.from_row(r) for r in rows]
 
 
+def active_states(conn: sqlite3.Connection,
+                  ) -> dict[str, tuple[str, str, float | None, bool]]:
+    """Active jobs, oldest first: id -> (status, provider, next_poll_at, needs_decision).
+
+    The scheduler's one query per cycle: a few columns from the status index, no JSON.
+    """
+    marks = ",".join("?" * len(ACTIVE))
+    return {r[0]: (r[1], r[2], r[3], bool(r[4])) for r in conn.execute(
+        f"SELECT id, status, provider, next_poll_at, needs_decision FROM jobs "
+        f"WHERE status IN ({marks}) ORDER BY seq", ACTIVE)}
+
+
 def next_seq(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0])
 
