@@ -16,7 +16,6 @@ import contextlib
 import importlib
 import importlib.util
 import logging
-import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -55,7 +54,8 @@ from studio import __version__
 from studio.errors import ProjectFileError, SaveConflictError, StoreError, StudioError
 from studio.model import SCHEMA_VERSION, Project
 from studio.project import ProjectDocument, load_project, save_project
-from studio.resources import resources_dir, sample_project
+from studio.resources import resources_dir, user_guide
+from studio.resources import sample_project_copy as sample_project  # never the shipped one
 from studio.yamlio import atomic_write, load_model, model_to_yaml
 from ui.context import ProjectContext
 from ui.settings import Settings
@@ -1184,8 +1184,7 @@ class MainWindow(QMainWindow):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def guide_path(self) -> Path | None:
-        path = Path(__file__).resolve().parents[1] / "docs" / "guide.md"
-        return path if path.is_file() else None
+        return user_guide()  # the checkout's docs/ or the packaged app's _MEIPASS/docs
 
     def open_guide(self) -> None:
         path = self.guide_path()
@@ -1201,6 +1200,8 @@ class MainWindow(QMainWindow):
             if self.interactive:
                 self.about_dialog = show_about(self)
             return
+        import platform
+
         import pydantic
 
         text = (

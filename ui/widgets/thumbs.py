@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
+from shiboken6 import isValid
 
 from ui.tasks import run_task
 
@@ -66,6 +67,8 @@ class ThumbnailCache(QObject):
                      lambda result, error, key=key: self._done(key, result, error))
 
     def _done(self, key: str, result: QImage | None, error: BaseException | None) -> None:
+        if not isValid(self):
+            return  # the page closed while the thumbnail loaded
         self._pending.discard(key)
         if error is not None:
             log.warning("thumbnail %s failed: %s", key, error)
