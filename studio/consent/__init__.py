@@ -3,6 +3,9 @@
 The API other parts call::
 
     check_shot(root, project, shot, now=None, *, remix=False) -> list[str]   # the gate
+    shown_cameos(root, project, shot) -> set[str]       # who a shot shows (listed, character,
+                                                        # likeness reference)
+    take_consent(root, cameos, shot_id) -> (cameos, reasons)   # ingest and bundle re-check
     shot_consent_problems(root, project, shot)                               # for cards
     revoke(root, cameo_id, reason, actor, bus=None) -> RevokeReport
     load_cameos(root) -> list[CameoEntry]
@@ -22,6 +25,7 @@ from studio.consent.enforce import (
     attach_file,
     audit,
     cameo_states,
+    check_cameos,
     check_shot,
     confirm,
     consent_status,
@@ -34,6 +38,7 @@ from studio.consent.enforce import (
     scope_problems,
     shot_consent_problems,
     shots_showing,
+    take_consent,
 )
 from studio.consent.ledger import AuditEvent, ChainReport, Ledger, verify_chain
 from studio.consent.model import (
@@ -56,16 +61,19 @@ from studio.consent.records import (
     STATUSES,
     CameoEntry,
     CameoState,
+    ensure_ledger,
     read_cameo,
     state_of,
 )
+from studio.consent.shown import shown_cameos, shown_via
 
 __all__ = [
     "CAMEO_SCHEMA_VERSION", "EXPIRING_DAYS", "METHOD_LABELS", "STATUSES",
     "AuditEvent", "AuditResult", "Cameo", "CameoEntry", "CameoState", "ChainReport",
     "Contact", "Grants", "Guardian", "Ledger", "Restrictions", "Revocation", "RevokeReport",
     "Signature", "Verification", "VerificationMethod",
-    "attach_file", "audit", "cameo_states", "canonical_json", "check_shot", "confirm",
+    "attach_file", "audit", "cameo_states", "canonical_json", "check_cameos", "check_shot",
+    "confirm", "ensure_ledger", "shown_cameos", "shown_via", "take_consent",
     "consent_status", "consent_summary", "content_sha256", "default_actor", "expiring",
     "load_cameos", "read_cameo", "revoke", "save_cameo", "scope_problems",
     "shot_consent_problems", "shots_showing", "state_of", "verify_chain",

@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ from studio.consent.records import (
     CameoState,
     all_states,
     evaluate,
+    ensure_ledger,
     evidence_problems,
     file_sha256,
     ledger_report,
@@ -48,6 +50,7 @@ from studio.consent.records import (
     load_entry,
     state_of,
 )
+from studio.consent.shown import LISTED, describe, shown_via, speaking_in
 from studio.errors import ConsentError, StudioError
 from studio.events import EventBus
 from studio.model import Project, Shot
@@ -95,18 +98,45 @@ def check_shot(
     root: Path, project: Project, shot: Shot, now: datetime | None = None, *,
     remix: bool = False,
 ) -> list[str]:
-    """Reasons the shot may not be rendered now; empty when every shown cameo consents."""
-    if not shot.cameos:
-        return []
+    """Reasons the shot may not be rendered now; empty when every shown cameo consents.
+
+    "Shown" is :func:`studio.consent.shown.shown_cameos`: the shot's ``cameos`` plus anyone
+    the shot shows through a character they play or a likeness reference image.
+    """
     root = Path(root)
     try:
-        entries = {c: load_entry(root, c) for c in dict.fromkeys(shot.cameos)}
+        via = shown_via(root, project, shot)
+    except OSError as exc:  # pragma: no cover - disk trouble
+        return [f"consent cannot be checked: {exc.strerror or exc}"]
+    if not via:
+        return []
+    return check_cameos(root, project, shot, list(via), now, remix=remix, via=via)
+
+
+def check_cameos(
+    root: Path, project: Project, shot: Shot | None, cameo_ids: Sequence[str],
+    now: datetime | None = None, *, remix: bool = False,
+    via: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """Reasons these cameos may not be shown now in ``shot`` (None: no shot, no dialogue).
+
+    Checks exactly ``cameo_ids`` (no expansion): status (active, in its window, audited,
+    evidence intact) and scope (project, usages, territories; voice when the shot gives
+    them dialogue; remix when asked).
+    """
+    ids = list(dict.fromkeys(cameo_ids))
+    root = Path(root)
+    if not ids:
+        ensure_ledger(root)
+        return []
+    try:
+        entries = {c: load_entry(root, c) for c in ids}
         report = ledger_report(root)
     except StudioError as exc:
         return [f"consent cannot be checked: {exc}"]
     except OSError as exc:  # pragma: no cover - disk trouble
         return [f"consent cannot be checked: {exc.strerror or exc}"]
-    speaking = project.speaking_cameos(shot)
+    speaking = speaking_in(project, shot, ids) if shot is not None else set()
     problems: list[str] = []
     for cameo_id, entry in entries.items():
         state = evaluate(root, entry, report, now)
@@ -115,8 +145,51 @@ def check_shot(
         )
         if state.status != ACTIVE and not reasons:  # pragma: no cover - defensive
             reasons = [f"consent is {state.status}"]
-        problems.extend(f"{state.label}: {reason}" for reason in reasons)
+        ways = (via or {}).get(cameo_id, [])
+        how = "" if LISTED in ways else describe(ways)
+        label = f"{state.label} (shown via {how})" if how else state.label
+        problems.extend(f"{label}: {reason}" for reason in reasons)
     return problems
+
+
+def take_consent(
+    root: Path, cameos: Sequence[str], shot_id: str | None = None, *,
+    project: Project | None = None, now: datetime | None = None,
+) -> tuple[list[str], list[str]]:
+    """(the cameos a take shows, reasons they may not be shown now) for a take of ``shot_id``.
+
+    The cameos are ``cameos`` (recorded on the job or the take) plus everyone the shot shows
+    in the current brief. Used when a take is ingested (a take arriving after a revocation
+    is flagged at once) and when a bundle is made (every selected take is re-checked).
+    The brief is read from ``root`` unless ``project`` is given; if it cannot be read, any
+    recorded cameo is a reason (consent cannot be checked).
+    """
+    root = Path(root)
+    recorded = [str(c) for c in cameos]
+    if project is None:
+        if shot_id is None and not recorded:
+            ensure_ledger(root)
+            return [], []
+        try:
+            from studio.project import load_project
+
+            project = load_project(root).project
+        except StudioError as exc:
+            if not recorded:
+                return [], []
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            return recorded, [f"consent cannot be checked: the brief cannot be read ({first})"]
+    shot: Shot | None = None
+    if shot_id is not None:
+        try:
+            shot = project.shot(shot_id)
+        except KeyError:
+            shot = None
+    via: dict[str, list[str]] = {}
+    if shot is not None:
+        via = shown_via(root, project, shot)
+    shown = list(dict.fromkeys([*recorded, *via]))
+    return shown, check_cameos(root, project, shot, shown, now, via=via)
 
 
 def shot_consent_problems(
@@ -141,8 +214,12 @@ def cameo_states(root: Path, now: datetime | None = None) -> list[CameoState]:
     return all_states(Path(root), now)
 
 
-def shots_showing(project: Project, cameo_id: str) -> list[str]:
-    return [s.id for s in project.shots if cameo_id in s.cameos]
+def shots_showing(project: Project, cameo_id: str, root: Path | None = None) -> list[str]:
+    """Ids of the shots that show ``cameo_id`` (with ``root``: via likeness references too)."""
+    if root is None:
+        return [s.id for s in project.shots
+                if cameo_id in s.cameos or cameo_id in speaking_in(project, s, [cameo_id])]
+    return [s.id for s in project.shots if cameo_id in shown_via(Path(root), project, s)]
 
 
 def expiring(root: Path, within_days: int = 30, now: datetime | None = None) -> list[CameoState]:
@@ -163,7 +240,7 @@ def consent_summary(
     root = Path(root)
     shown: dict[str, list[str]] = {}
     for shot in project.shots:
-        for cameo_id in shot.cameos:
+        for cameo_id in shown_via(root, project, shot):
             shown.setdefault(cameo_id, []).append(shot.id)
     for char in project.characters:
         if char.cameo:
@@ -332,6 +409,7 @@ class RevokeReport:
     file_updated: bool = False
     already_revoked: bool = False
     file_problem: str | None = None
+    ledger_problem: str | None = None  # the audit log could not record it (jobs still blocked)
 
     @property
     def jobs_blocked(self) -> int:
@@ -387,8 +465,12 @@ def revoke(root: Path, cameo_id: str, reason: str, actor: str,
     job_error = f"blocked: {flag}"
     store = Store.for_project(root)
     now = time.time()
+    if chain.damaged:
+        report.ledger_problem = f"the revocation could not be recorded: {chain.damaged}"
+        log.warning("consent: %s", report.ledger_problem)
     with store.session() as conn, store.transaction(conn):
-        if not any(e.action == REVOKED for e in chain.trusted_events(cameo_id)):
+        if not chain.damaged and not any(
+                e.action == REVOKED for e in chain.trusted_events(cameo_id)):
             sha = content_sha256(new_cameo) if new_cameo is not None else (
                 entry.content_sha256 or "0" * 64)
             Ledger(root, store).append(

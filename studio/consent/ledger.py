@@ -11,16 +11,27 @@ the event, so an edited, deleted or reordered row breaks the chain from that poi
 (:func:`studio.consent.model.content_sha256`). The chain head (last seq and hash) is kept
 in the ``meta`` table under :data:`META_KEY`, so deleting the newest rows is detected too.
 
-First-seen policy: the first time a project's ledger is opened (no ``meta`` entry and no
-audit rows, e.g. a fresh clone of the sample project or a project made before consent
-existed) every cameo file that validates is recorded as an ``imported`` event. After that,
-a cameo file that appears or changes outside the app is *unverified* until someone
-confirms it in the app. A damaged chain never triggers an import.
+First-seen policy: the first time a *brand-new* studio.db is opened (e.g. a fresh clone of
+the sample project) every cameo file that validates is recorded as an ``imported`` event.
+The import is skipped — every cameo stays *unverified* until someone confirms it in the
+app — when there is any sign that the database had a life before: a
+``studio.db.corrupt-*`` file beside it (``studio results rebuild`` moved a damaged one
+aside), rows in jobs, results, tags or job_events (a rebuilt index, or a project used
+before consent existed), a ``meta`` head or any other ``meta`` row (an audit table that was
+emptied), or an AUTOINCREMENT counter. After that, a cameo file that appears or changes
+outside the app is *unverified* until confirmed. A damaged chain never triggers an import.
+
+The table is append-only: triggers (:data:`GUARDS`, created whenever the ledger is opened)
+abort any UPDATE or DELETE of an audit row. They stop accidents and casual edits; a
+determined edit (dropping the triggers first) is still caught by the hash chain. A missing
+or unreadable audit table is reported as "audit log missing or damaged" and every cameo
+counts as unverified.
 """
 
 from __future__ import annotations
 
 import hashlib
+import contextlib
 import json
 import logging
 import sqlite3
@@ -30,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from studio.errors import ConsentError
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -89,6 +101,8 @@ class ChainReport:
     all_affected: bool = False      # e.g. newest rows deleted: cannot tell whose
     affected: set[str] = field(default_factory=set)
     initialized: bool = True
+    damaged: str | None = None            # the audit table is missing or cannot be read
+    not_imported: str | None = None       # why first-seen import was skipped (if it was)
 
     @property
     def ok(self) -> bool:
@@ -140,6 +154,62 @@ def _write_meta(conn: sqlite3.Connection, value: dict[str, Any]) -> None:
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (META_KEY, _canonical(value)),
     )
+
+
+def damaged_report(exc: BaseException) -> ChainReport:
+    """The report for an audit table that is missing or cannot be read."""
+    text = str(exc) or type(exc).__name__
+    problem = (f"audit log missing or damaged ({text}): every cameo counts as unverified; "
+               "restore studio.db from a backup")
+    return ChainReport([], [problem], broken_from=1, all_affected=True, initialized=True,
+                       damaged=problem)
+
+
+GUARDS = {
+    "audit_no_update": "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+                       "BEGIN SELECT RAISE(ABORT, 'the consent audit log is append-only'); END",
+    "audit_no_delete": "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
+                       "BEGIN SELECT RAISE(ABORT, 'the consent audit log is append-only'); END",
+}
+
+
+def _guards_missing(conn: sqlite3.Connection) -> bool:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'"
+    ).fetchall()
+    return not set(GUARDS) <= {r[0] for r in rows}
+
+
+def _install_guards(conn: sqlite3.Connection) -> None:
+    """Create the append-only triggers (inside the caller's write transaction)."""
+    for statement in GUARDS.values():
+        conn.execute(statement)
+
+
+def _has_audit_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'"
+    ).fetchone() is not None
+
+
+_HISTORY_TABLES = ("jobs", "results", "tags", "job_events")
+
+
+def previous_life(root: Path, conn: sqlite3.Connection) -> str | None:
+    """Why this studio.db is not brand new (None: it is), for the first-seen policy."""
+    moved = sorted(p.name for p in Path(root).glob("studio.db.corrupt-*"))
+    if moved:
+        return f"studio.db was rebuilt ({moved[0]} is the damaged one it replaced)"
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in _HISTORY_TABLES:
+        if table in names and conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
+            return f"studio.db already holds {table} (rebuilt, or used before consent existed)"
+    if "sqlite_sequence" in names and conn.execute(
+            "SELECT 1 FROM sqlite_sequence WHERE seq > 0 LIMIT 1").fetchone():
+        return "studio.db held rows that were deleted"
+    if conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone():
+        return "studio.db has settings but no audit log (was the audit table emptied?)"
+    return None
 
 
 def verify_chain(conn: sqlite3.Connection) -> ChainReport:
@@ -214,40 +284,80 @@ class Ledger:
         self.store = store or Store.for_project(self.root)
 
     def report(self, import_entries: Iterable[tuple[str, str, str]] = ()) -> ChainReport:
-        """Verify the chain; on a brand-new ledger, first record ``import_entries``.
+        """Verify the chain; on a brand-new studio.db, first record ``import_entries``.
 
         ``import_entries`` are (cameo_id, content_sha256, relative file) of the cameo files
-        that validate now; they are imported only if the ledger has never been opened.
+        that validate now; they are imported only if the ledger has never been opened and
+        the database shows no sign of an earlier life (:func:`previous_life`).
+        A missing or unreadable audit table gives a damaged report (never raises
+        :class:`sqlite3.DatabaseError`).
         """
         with self.store.session() as conn:
-            report = verify_chain(conn)
-            if report.initialized:
-                return report
-            entries = list(import_entries)
+            try:
+                return self._report(conn, import_entries)
+            except sqlite3.DatabaseError as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                log.info("consent ledger: %s", exc)
+                return damaged_report(exc)
+
+    def _report(self, conn: sqlite3.Connection,
+                import_entries: Iterable[tuple[str, str, str]]) -> ChainReport:
+        if not _has_audit_table(conn):
+            raise sqlite3.OperationalError("no such table: audit")
+        if _guards_missing(conn):
             with self.store.transaction(conn):
-                if _read_meta(conn) is not None or conn.execute(
-                    "SELECT 1 FROM audit LIMIT 1"
-                ).fetchone():
-                    pass  # someone else initialized it meanwhile, or rows without a head
+                _install_guards(conn)
+        report = verify_chain(conn)
+        if report.initialized:
+            meta = _read_meta(conn) or {}
+            skipped = meta.get("first_seen_skipped")
+            report.not_imported = str(skipped) if skipped else None
+            return report
+        entries = list(import_entries)
+        with self.store.transaction(conn):
+            if _read_meta(conn) is not None or conn.execute(
+                "SELECT 1 FROM audit LIMIT 1"
+            ).fetchone():
+                pass  # someone else initialized it meanwhile, or rows without a head
+            else:
+                why = previous_life(self.root, conn)
+                head: dict[str, Any] = {"initialized_at": now_iso(), "head_seq": 0,
+                                        "head_sha256": GENESIS}
+                if why:
+                    head["first_seen_skipped"] = why
+                _write_meta(conn, head)
+                if why:
+                    if entries:
+                        log.warning("consent ledger: not importing %s cameo(s) as first "
+                                    "seen: %s", len(entries), why)
                 else:
-                    _write_meta(conn, {"initialized_at": now_iso(), "head_seq": 0,
-                                       "head_sha256": GENESIS})
                     for cameo_id, sha, rel in entries:
                         self._append(conn, cameo_id, IMPORTED, "brief-studio (first seen)",
                                      {"file": rel, "policy": "first-seen"}, sha)
                     if entries:
                         log.info("consent ledger: imported %s cameo(s)", len(entries))
-            return verify_chain(conn)
+        report = verify_chain(conn)
+        skipped = (_read_meta(conn) or {}).get("first_seen_skipped")
+        report.not_imported = str(skipped) if skipped else None
+        return report
 
     def append(
         self, cameo_id: str, action: str, actor: str, detail: dict[str, Any],
         content_sha256: str, conn: sqlite3.Connection | None = None,
     ) -> AuditEvent:
         """Append one event (inside ``conn``'s open transaction if given)."""
-        if conn is not None:
-            return self._append(conn, cameo_id, action, actor, detail, content_sha256)
-        with self.store.session() as own, self.store.transaction(own):
-            return self._append(own, cameo_id, action, actor, detail, content_sha256)
+        try:
+            if conn is not None:
+                return self._append(conn, cameo_id, action, actor, detail, content_sha256)
+            with self.store.session() as own, self.store.transaction(own):
+                return self._append(own, cameo_id, action, actor, detail, content_sha256)
+        except sqlite3.DatabaseError as exc:
+            raise ConsentError(
+                f"{self.store.path}: cannot record the {action} of {cameo_id}: audit log "
+                f"missing or damaged ({exc})"
+            ) from None
 
     def _append(
         self, conn: sqlite3.Connection, cameo_id: str, action: str, actor: str,

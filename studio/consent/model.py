@@ -16,9 +16,18 @@ import json
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from studio.model import ID_PATTERN, Usage
 
@@ -174,26 +183,41 @@ class Cameo(_Model):
     def _likeness(cls, v: list[str]) -> list[str]:
         return [_relative_path(p) for p in v]
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Cameo:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _consistent(cls, data: Any, handler: ModelWrapValidatorHandler[Cameo]) -> Cameo:  # noqa: ANN401
+        """Cross-field rules, each reported at the field to fix (not at the record)."""
+        self = handler(data)
+        errors: list[InitErrorDetails] = []
+
+        def problem(field_name: str, code: str, message: str) -> None:
+            errors.append(InitErrorDetails(
+                type=PydanticCustomError(code, message), loc=(field_name,),
+                input=getattr(self, field_name)))
+
         if self.valid_until < self.valid_from:
-            raise ValueError(
-                f"valid_until ({self.valid_until}) is before valid_from ({self.valid_from})"
-            )
+            problem("valid_until", "cameo_date_order",
+                    f"valid_until ({self.valid_until}) is before valid_from ({self.valid_from})")
         if self.date_of_birth is not None:
             if self.date_of_birth > self.valid_from:
-                raise ValueError("date_of_birth is after valid_from")
-            if age_on(self.date_of_birth, self.valid_from) < ADULT_AGE and not self.minor:
-                raise ValueError(
-                    f"{self.name} is under {ADULT_AGE} on valid_from: set minor: true and "
-                    "record a guardian"
-                )
+                problem("date_of_birth", "cameo_birth_date",
+                        f"date_of_birth ({self.date_of_birth}) is after valid_from "
+                        f"({self.valid_from})")
+            elif age_on(self.date_of_birth, self.valid_from) < ADULT_AGE and not self.minor:
+                problem("date_of_birth", "cameo_minor",
+                        f"{self.name} is under {ADULT_AGE} on valid_from: set minor: true and "
+                        "record a guardian")
         if self.minor and self.guardian is None:
-            raise ValueError("a minor's consent needs a guardian (name, relationship, signed_on)")
+            problem("guardian", "cameo_guardian",
+                    "a minor's consent needs a guardian (name, relationship, signed_on)")
         if self.status == "revoked" and self.revocation is None:
-            raise ValueError("status is revoked but there is no revocation (at, reason, by)")
+            problem("revocation", "cameo_revocation",
+                    "status is revoked but there is no revocation (at, reason, by)")
         if self.status == "active" and self.revocation is not None:
-            raise ValueError("a revocation is recorded but status is active")
+            problem("status", "cameo_revocation",
+                    "a revocation is recorded but status is active")
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
         return self
 
     # -- scope ---------------------------------------------------------------------------

@@ -19,13 +19,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from studio.consent.ledger import REVOKED, AuditEvent, ChainReport, Ledger
+from studio.consent.ledger import META_KEY, REVOKED, AuditEvent, ChainReport, Ledger
 from studio.consent.model import CAMEO_SCHEMA_VERSION, Cameo, content_sha256
 from studio.errors import ProjectFileError, StudioError
+from studio.store import Store
 from studio.yamlio import load_model
 
 log = logging.getLogger(__name__)
@@ -196,8 +198,15 @@ def evaluate(root: Path, entry: CameoEntry, report: ChainReport,
         )
         return state
     unverified: list[str] = []
-    if report.is_affected(entry.id):
+    if report.damaged:
+        unverified.append(report.damaged)
+    elif report.is_affected(entry.id):
         unverified.append("its audit history was tampered with (run `studio consent audit`)")
+    elif not events and report.not_imported:
+        unverified.append(
+            f"not in the audit log ({report.not_imported}); review it and confirm it in the "
+            "Cameos page or with `studio consent confirm`"
+        )
     elif not events:
         unverified.append(
             "not in the audit log (the file was added outside the app); review it and confirm "
@@ -236,6 +245,27 @@ def ledger_report(root: Path, entries: list[CameoEntry] | None = None) -> ChainR
     """Open (and on first use initialize) the ledger, and verify its chain."""
     entries = load_entries(root) if entries is None else entries
     return Ledger(root).report(_importable(root, entries))
+
+
+def ensure_ledger(root: Path) -> None:
+    """Open the ledger once if the project has cameo files and it was never opened.
+
+    Called by checks that find no cameo to check, so that a brand-new project's first-seen
+    import happens before any job or take lands in studio.db (after that, the database has
+    a previous life and nothing is imported). Never raises: a broken store is reported by
+    whoever opens it next.
+    """
+    root = Path(root)
+    folder = root / CAMEOS_DIR
+    if not folder.is_dir() or not any(folder.glob("*.yaml")):
+        return
+    try:
+        with Store.for_project(root).session() as conn:
+            row = conn.execute("SELECT 1 FROM meta WHERE key = ?", (META_KEY,)).fetchone()
+        if row is None:
+            ledger_report(root)
+    except (StudioError, sqlite3.DatabaseError) as exc:
+        log.info("consent ledger not opened: %s", exc)
 
 
 def all_states(root: Path, now: datetime | None = None) -> list[CameoState]:

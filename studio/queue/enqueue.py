@@ -111,13 +111,23 @@ def check_job_consent(root: Path, project: Project, shot: Shot, kind: str = GENE
                       cameos: Sequence[str] = ()) -> list[str]:
     """The consent gate for one job of ``kind`` (the engine calls it before every request).
 
-    A generate job checks the shot's cameos. A remix or extend checks, with ``remix=True``,
-    every cameo the parent take shows (``cameos``, recorded on the job) and the shot's.
+    Every job checks the cameos recorded on it (``cameos``: what the shot showed when it was
+    queued, and for a remix/extend the parent take's) together with everyone the shot shows
+    now (studio.consent.shown_cameos) — removing a cameo from the brief after queueing does
+    not let the job through. A remix or extend checks with ``remix=True``.
     """
-    if kind not in DERIVED:
-        return check_consent(root, project, shot)
     shown = list(dict.fromkeys([*cameos, *shot.cameos]))
-    return check_consent(root, project, shot.model_copy(update={"cameos": shown}), remix=True)
+    return check_consent(root, project, shot.model_copy(update={"cameos": shown}),
+                         remix=kind in DERIVED)
+
+
+def shown_cameos(root: Path, project: Project, shot: Shot) -> list[str]:
+    """The cameos a job of this shot shows (stored on the job; revocation blocks by it)."""
+    try:
+        from studio.consent import shown_cameos as shown
+    except ImportError:
+        return list(shot.cameos)
+    return list(dict.fromkeys([*shot.cameos, *sorted(shown(root, project, shot))]))
 
 
 def plan(root: Path, project: Project, shot_ids: Sequence[str] | None, provider: str | None,
@@ -163,7 +173,7 @@ def plan(root: Path, project: Project, shot_ids: Sequence[str] | None, provider:
             item = PlannedJob(
                 shot_id=shot.id, variant=variant, fit=fitted,
                 request={"request": request.model_dump(mode="json"), "params": fitted.params},
-                cameos=list(shot.cameos), consent=consent)
+                cameos=shown_cameos(root, project, shot), consent=consent)
             if not consent and project.budget_usd is not None:
                 if running + fitted.cost > project.budget_usd + 1e-9:
                     item.budget = (f"budget: ${fitted.cost:.2f} would bring the project to "
@@ -397,7 +407,7 @@ def _plan_derived(root: Path, project: Project, kind: str, parent_id: str, promp
     }
     cost = round(duration * model.price_for(size), 4)
     fitted = Fit(provider=caps.id, model=model.id, params=params, changes=changes, cost=cost)
-    cameos = list(dict.fromkeys([*parent.cameos, *shot.cameos]))
+    cameos = list(dict.fromkeys([*parent.cameos, *shown_cameos(root, project, shot)]))
     consent = check_job_consent(root, project, shot, kind, parent.cameos)
     store = Store.for_project(root)
     with store.session() as conn:

@@ -172,6 +172,7 @@ def test_outside_edit_shows_unverified_and_confirm(page: CameosPage, qtbot: QtBo
 def test_tampered_chain_banner(page: CameosPage, qtbot: QtBot) -> None:
     root = Path(page.ctx.root)
     conn = sqlite3.connect(root / "studio.db")
+    conn.execute("DROP TRIGGER audit_no_update")  # the append-only guard goes first
     conn.execute("UPDATE audit SET actor = 'mallory'")
     conn.commit()
     conn.close()

@@ -358,8 +358,11 @@ def _ledger_with_history(root: Path) -> None:
 
 
 def _sql(root: Path, *statements: str) -> None:
+    """Tamper with studio.db as a determined editor would: drop the guards first."""
     conn = sqlite3.connect(root / "studio.db")
     try:
+        conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
+        conn.execute("DROP TRIGGER IF EXISTS audit_no_delete")
         for s in statements:
             conn.execute(s)
         conn.commit()

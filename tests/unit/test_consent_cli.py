@@ -54,6 +54,7 @@ def test_check_ok_and_problems(sample_copy: Path, capsys: pytest.CaptureFixture[
 
 
 def test_revoke_then_check_and_audit(sample_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "consent", "list", str(sample_copy))  # first seen: imported before any job
     store = Store.for_project(sample_copy)
     with store.session() as conn, store.transaction(conn):
         insert_job(conn, "j1", "queued", ["maya-okafor"])
@@ -78,6 +79,7 @@ def test_revoke_then_check_and_audit(sample_copy: Path, capsys: pytest.CaptureFi
 def test_audit_names_tampering(sample_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "consent", "audit", str(sample_copy))
     conn = sqlite3.connect(sample_copy / "studio.db")
+    conn.execute("DROP TRIGGER audit_no_update")  # what a determined editor does first
     conn.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 1")
     conn.commit()
     conn.close()

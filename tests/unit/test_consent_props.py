@@ -107,6 +107,8 @@ def build(root: Path, s: dict) -> tuple[Project, Shot]:
             path.write_text(before)
     elif edit in ("audit_row_edited", "audit_row_deleted"):
         conn = sqlite3.connect(root / "studio.db")
+        conn.execute("DROP TRIGGER audit_no_update")
+        conn.execute("DROP TRIGGER audit_no_delete")
         sql = ("UPDATE audit SET actor = 'x' WHERE seq = 1" if edit == "audit_row_edited"
                else "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)")
         conn.execute(sql)
