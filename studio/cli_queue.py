@@ -137,16 +137,19 @@ class _JsonLogHandler(logging.Handler):
                            "logger": record.name, "message": message})
 
 
-def _read_commands(engine: Any) -> None:  # noqa: ANN401
-    """stdin of `queue run --events`: "wake" looks for work now; "stop" or end of input
-    (the window closed the pipe or died) stops the worker cleanly."""
+def _read_commands(engine: Any, stop_at_eof: bool) -> None:  # noqa: ANN401
+    """stdin of `queue run --events`: "wake" looks for work now; "stop" stops the worker
+    cleanly, and so does the end of input (the window closed the pipe or died) unless
+    ``--until-idle`` was given."""
     for line in sys.stdin:
         command = line.strip()
         if command == "wake":
             engine.wake()
         elif command == "stop":
-            break
-    engine.request_stop()
+            engine.request_stop()
+            return
+    if stop_at_eof:
+        engine.request_stop()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -182,7 +185,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                       "project": str(root)})
         import threading
 
-        threading.Thread(target=_read_commands, args=(engine,), name="queue-stdin",
+        threading.Thread(target=_read_commands, args=(engine, not args.until_idle),
+                         name="queue-stdin",
                          daemon=True).start()
     else:
         bus.subscribe(show)

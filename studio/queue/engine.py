@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +63,22 @@ def warm_up() -> None:
     import importlib
 
     for name in ("studio.media", "studio.results", "studio.consent", "studio.project",
-                 "PIL.Image", "PIL.ImageOps", "PIL.JpegImagePlugin", "PIL.PngImagePlugin",
-                 "PIL.WebPImagePlugin"):
+                 "studio.keys", "PIL.Image", "PIL.ImageOps", "PIL.JpegImagePlugin",
+                 "PIL.PngImagePlugin", "PIL.WebPImagePlugin", "anyio._backends._asyncio",
+                 "sniffio", "email.policy", "c2pa", "av.subtitles.stream"):
         try:
             importlib.import_module(name)
         except ImportError as exc:  # pragma: no cover - optional parts
             log.info("warm-up: %s not importable: %s", name, exc)
+    try:  # the first Image.open registers every plugin; keyring picks its backend once
+        from PIL import Image
+
+        Image.init()
+        import keyring
+
+        keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - only a warm-up
+        log.info("warm-up: %s", exc)
 
 
 class WorkerBusyError(QueueError):
@@ -103,6 +113,9 @@ class QueueEngine:
         self.lock = WorkerLock(self.root)
         self._project_lock = threading.Lock()
         self._project_cache: tuple[tuple[int, int, int], Any] | None = None
+        self._consent_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._side_lock = threading.Lock()
+        self._side_conn: Any = None
         self.busy_jobs = 0
         self._table: dict[str, P.ProviderCaps] | None = None
         # per running task: an event that cuts its current wait short (the scheduler sets
@@ -148,7 +161,7 @@ class QueueEngine:
         if self._stopping:
             self._stop.set()
         self._conn = self.store.connect()
-        await asyncio.to_thread(warm_up)
+        await asyncio.to_thread(self._warm_up)
         if self.settings is None:
             try:
                 self.settings = load_settings()
@@ -186,6 +199,7 @@ class QueueEngine:
         finally:
             self._conn.close()
             self._conn = None
+            self._close_side()
 
     async def _shutdown_tasks(self) -> None:
         tasks = list(self._tasks.values())
@@ -292,6 +306,16 @@ class QueueEngine:
     def _fail(self, job: J.Job, message: str) -> None:
         self._move(job, J.FAILED, message, error=message)
 
+    def _warm_up(self) -> None:
+        """Before the first job: imports, and the brief parsed once (jobs then only stat
+        project.yaml to see whether it changed)."""
+        warm_up()
+        try:
+            with contextlib.suppress(StudioError, OSError):
+                self._load_shot_id("")
+        except Exception as exc:  # noqa: BLE001 - a job reports a broken brief itself
+            log.info("warm-up: brief not loaded: %s", exc)
+
     def _caps(self, provider_id: str) -> P.ProviderCaps | None:
         table = self._table
         if table is None:
@@ -368,6 +392,9 @@ class QueueEngine:
         J.note(self.store, self._conn, job.id, f"cancelled on {job.provider}", remote_json=_dumps(remote))
 
     def _load_shot(self, job: J.Job) -> tuple[Any, Any] | None:
+        return self._load_shot_id(job.shot_id)
+
+    def _load_shot_id(self, shot_id: str) -> tuple[Any, Any] | None:
         """The brief as on disk now (parsed again only when project.yaml changed)."""
         from studio.project import PROJECT_FILE, load_project
 
@@ -381,9 +408,37 @@ class QueueEngine:
                 self._project_cache = cached
         doc = cached[1]
         try:
-            return doc.project, doc.project.shot(job.shot_id)
+            return doc.project, doc.project.shot(shot_id)
         except KeyError:
             return None
+
+    def _consent(self, conn: Any, project: Any, shot: Any, job: J.Job) -> list[str]:  # noqa: ANN401
+        """Consent reasons for ``job`` now. Checking reads and parses every cameo record and
+        the audit ledger; a burst of jobs of one shot shares one check per second, keyed on
+        everything it reads (project.yaml and cameos/ file stats, the ledger's last row)."""
+        if not shot.cameos and not (job.kind != "generate" and job.cameos):
+            return check_job_consent(self.root, project, shot, job.kind, job.cameos)
+        cameos_dir = self.root / "cameos"
+        try:
+            files = tuple(sorted((f.name, f.stat().st_mtime_ns, f.stat().st_size)
+                                 for f in cameos_dir.iterdir()))
+        except OSError:
+            files = ()
+        ledger = tuple(conn.execute("SELECT COUNT(*), MAX(rowid) FROM audit").fetchone())
+        with self._project_lock:
+            brief = self._project_cache[0] if self._project_cache else None
+        key = (job.shot_id, job.kind, tuple(job.cameos), brief, files, ledger,
+               int(time.time()))
+        with self._project_lock:
+            hit = self._consent_cache.get(key)
+        if hit is not None:
+            return list(hit)
+        reasons = check_job_consent(self.root, project, shot, job.kind, job.cameos)
+        with self._project_lock:
+            if len(self._consent_cache) > 256:
+                self._consent_cache.clear()
+            self._consent_cache[key] = tuple(reasons)
+        return reasons
 
     async def _submit(self, job: J.Job) -> bool:
         reason = await asyncio.to_thread(self._gate_threadsafe, job)
@@ -429,12 +484,29 @@ class QueueEngine:
         return True
 
     def _gate_threadsafe(self, job: J.Job) -> str | None:
-        # runs in a thread: its own connection for the budget query
-        conn = self.store.connect()
-        try:
+        # runs in a worker thread: the side connection (the loop's is not shared)
+        with self._side() as conn:
             return _Gate(self, conn).check(job)
-        finally:
-            conn.close()
+
+    @contextlib.contextmanager
+    def _side(self) -> Iterator[Any]:
+        """One connection for work off the loop's thread (consent gate, cancel checks),
+        opened once (opening costs several ms: WAL and pragmas), used under a lock."""
+        with self._side_lock:
+            if self._side_conn is None:
+                self._side_conn = self.store.connect()
+            yield self._side_conn
+
+    def _close_side(self) -> None:
+        with self._side_lock:
+            if self._side_conn is not None:
+                self._side_conn.close()
+                self._side_conn = None
+
+    def _job_status_threadsafe(self, job_id: str) -> str | None:
+        with self._side() as conn:
+            row = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return row[0] if row else None
 
     def _is_local(self, job: J.Job) -> bool:
         caps = self._caps(job.provider)
@@ -587,7 +659,8 @@ class QueueEngine:
         status = P.RemoteStatus(remote_id=job.remote_id or "", state=P.COMPLETED,
                                 handles=job.remote)
         provider = self._provider(job.provider)
-        cancel_check = _CancelCheck(self.store, job.id, lambda: self._stopping)
+        cancel_check = _CancelCheck(self._job_status_threadsafe, job.id,
+                                    lambda: self._stopping)
         loop = asyncio.get_running_loop()
         last = [0.0]
 
@@ -703,7 +776,7 @@ class _Gate:
         if loaded is None:
             return f"shot {job.shot_id} is no longer in the brief"
         project, shot = loaded
-        reasons = check_job_consent(e.root, project, shot, job.kind, job.cameos)
+        reasons = e._consent(self.conn, project, shot, job)
         if reasons:
             return "consent: " + "; ".join(reasons)
         if project.budget_usd is not None:
@@ -721,8 +794,9 @@ class _CancelCheck:
     Reads the database at most every half second (called per frame).
     """
 
-    def __init__(self, store: Store, job_id: str, stopping: Callable[[], bool]) -> None:
-        self.store = store
+    def __init__(self, status_of: Callable[[str], str | None], job_id: str,
+                 stopping: Callable[[], bool]) -> None:
+        self.status_of = status_of
         self.job_id = job_id
         self.stopping = stopping
         self._last = 0.0
@@ -734,12 +808,7 @@ class _CancelCheck:
         now = time.monotonic()
         if now - self._last >= 0.5:
             self._last = now
-            conn = self.store.connect()
-            try:
-                row = conn.execute("SELECT status FROM jobs WHERE id = ?", (self.job_id,)).fetchone()
-            finally:
-                conn.close()
-            self._value = row is None or row[0] != J.DOWNLOADING
+            self._value = self.status_of(self.job_id) != J.DOWNLOADING
         return self._value
 
 
