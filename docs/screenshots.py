@@ -136,7 +136,7 @@ def shoot(root: Path, out: Path, only: set[str] | None) -> list[Path]:
         image.quantize(colors=256, method=Image.Quantize.MEDIANCUT,
                        dither=Image.Dither.NONE).save(path, "PNG", optimize=True)
         saved.append(path)
-        say(f"saved {path.relative_to(REPO)} ({image.width}x{image.height}, "
+        say(f"saved {path} ({image.width}x{image.height}, "
               f"{path.stat().st_size // 1024} KB)")
 
     save(window, "start")

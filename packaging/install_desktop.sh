@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Register a built Brief Studio with the desktop for the current user (no root needed):
 # launcher entry, icons, AppStream metainfo, the bundle MIME type (*.briefbundle.zip opens the
-# import), and a `brief-studio` command in ~/.local/bin.
+# import), and a `brief-studio` command in ~/.local/bin. The installed launcher's Exec and
+# TryExec name APP_DIR/brief-studio by absolute path, so it works without ~/.local/bin on PATH.
 #   bash packaging/install_desktop.sh [APP_DIR]      # default APP_DIR: dist/brief-studio
 #   bash packaging/install_desktop.sh --uninstall
 set -euo pipefail
@@ -35,7 +36,29 @@ fi
 
 mkdir -p "$BIN" "$DATA/applications" "$DATA/metainfo" "$DATA/icons/hicolor/scalable/apps" "$DATA/mime/packages"
 ln -sfn "$APP_DIR/brief-studio" "$BIN/brief-studio"
-install -m 644 packaging/brief-studio.desktop "$DATA/applications/brief-studio.desktop"
+# The launcher names the executable by absolute path: a desktop session's PATH often lacks
+# ~/.local/bin, and a TryExec the session cannot find hides the entry.
+EXE="$APP_DIR/brief-studio"
+exec_arg="$EXE"
+case "$EXE" in
+  *[[:space:]\"\'\\\>\<\~\|\&\;\$\*\?\#\(\)\`]*)
+    # Desktop Entry spec: quote the argument, backslash-escape " ` $ \ inside the quotes
+    q=${EXE//\\/\\\\}; q=${q//\"/\\\"}; q=${q//\`/\\\`}; q=${q//\$/\\\$}
+    exec_arg="\"$q\"" ;;
+esac
+exec_arg=${exec_arg//%/%%}          # a literal % is %% in Exec
+exec_arg=${exec_arg//\\/\\\\}     # then the string-level escape of every backslash
+tryexec=${EXE//\\/\\\\}
+tmp_desktop="$(mktemp "$DATA/applications/.brief-studio.desktop.XXXXXX")"
+while IFS= read -r line || [ -n "$line" ]; do
+  case "$line" in
+    Exec=*) printf 'Exec=%s %%f\n' "$exec_arg" ;;
+    TryExec=*) printf 'TryExec=%s\n' "$tryexec" ;;
+    *) printf '%s\n' "$line" ;;
+  esac
+done < packaging/brief-studio.desktop > "$tmp_desktop"
+chmod 644 "$tmp_desktop"
+mv -f "$tmp_desktop" "$DATA/applications/brief-studio.desktop"
 install -m 644 packaging/app.briefstudio.BriefStudio.metainfo.xml "$DATA/metainfo/"
 install -m 644 resources/icons/app/brief-studio.svg "$DATA/icons/hicolor/scalable/apps/brief-studio.svg"
 for s in "${ICON_SIZES[@]}"; do

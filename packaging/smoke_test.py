@@ -11,7 +11,15 @@ so it sees what a first run on a new machine sees:
    a PNG of at least 900x600 that is not one flat colour;
 3. ``brief-studio <copy of the bundled sample> --screenshot project.png`` does the same with
    the sample project open (the copy lives in the temp HOME, so nothing is written inside
-   the app folder).
+   the app folder);
+4. the workflow through the packaged CLI, which loads code PyInstaller's import scanner
+   cannot see (OpenTimelineIO's plugin adapters are read from .py files named in their
+   manifests; PyAV's encoder for the previz takes; fpdf2 for the brief PDF):
+   ``new`` (from a template) → ``queue add --all --provider previz`` → ``queue run
+   --until-idle`` → ``results list --json`` → ``results review … approved`` → ``export -o
+   NAME.briefbundle.zip`` (must hold brief.pdf, timeline.otio/.edl/.fcpxml and the take)
+   → ``verify --json`` (ok) → ``import`` into a new folder;
+5. nothing was written inside the app folder (no studio.db beside the shipped sample).
 
 ``--platform xcb`` runs under ``xvfb-run`` (a real X server, the xcb plugin and its system
 libraries); ``offscreen`` (the default) needs no display at all. Exit 0 when every check
@@ -21,12 +29,14 @@ passes, 1 otherwise; each failure is printed with the command's output.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,6 +137,66 @@ class Smoke:
         if distinct_colours(png) < 3:
             self.failures.append(f"{label}: {png} is (nearly) one flat colour: nothing was drawn")
 
+    def check_workflow(self) -> None:
+        """new → queue (previz) → review → export → verify → import, all by the packaged CLI."""
+        project = self.workdir / "pk"
+        if self.run("new", ["new", str(project), "--template", "social-ad"]) is None:
+            return
+        if self.run("queue add", ["queue", "add", str(project), "--all",
+                                  "--provider", "previz"]) is None:
+            return
+        if self.run("queue run", ["queue", "run", str(project), "--until-idle"]) is None:
+            return
+        listed = self.run("results list", ["results", "list", str(project), "--json"])
+        if listed is None:
+            return
+        try:
+            takes = json.loads(listed.stdout)
+        except ValueError:
+            self.failures.append(f"results list --json printed no JSON:\n{listed.stdout[:2000]}")
+            return
+        done = [t for t in takes if t.get("codec") == "h264" and t.get("duration", 0) > 0]
+        if not done:
+            self.failures.append(f"queue run made no playable previz take: {listed.stdout[:2000]}")
+            return
+        take = done[0]["id"]
+        if self.run("results review", ["results", "review", str(project), take,
+                                       "approved"]) is None:
+            return
+        bundle = self.workdir / "pk.briefbundle.zip"
+        if self.run("export", ["export", str(project), "-o", str(bundle)]) is None:
+            return
+        try:
+            with zipfile.ZipFile(bundle) as archive:
+                names = archive.namelist()
+        except (OSError, zipfile.BadZipFile) as exc:
+            self.failures.append(f"export: {bundle} is not a readable zip: {exc}")
+            return
+        for want in ("brief.pdf", "timeline.otio", "timeline.edl", "timeline.fcpxml",
+                     "shotlist.csv", "manifest.json"):
+            if want not in names:
+                self.failures.append(f"export: {bundle.name} has no {want}: {names}")
+        if not any(n.startswith("takes/") and n.endswith(f"/{take}.mp4") for n in names):
+            self.failures.append(f"export: {bundle.name} lacks the approved take {take}: {names}")
+        checked = self.run("verify", ["verify", str(bundle), "--json"])
+        if checked is not None:
+            report = json.loads(checked.stdout)
+            if not report.get("ok") or not report.get("entries"):
+                self.failures.append(f"verify: bundle not ok: {checked.stdout[:2000]}")
+            else:
+                print(f"  verify: {report['entries']} entries, {report['bytes']} bytes checked")
+        imported = self.workdir / "imported"
+        if self.run("import", ["import", str(bundle), str(imported)]) is not None \
+                and not (imported / "project.yaml").is_file():
+            self.failures.append(f"import: exit 0 but no {imported / 'project.yaml'}")
+
+    def check_app_folder_untouched(self) -> None:
+        """The packaged app never writes inside its install folder (it may be read-only)."""
+        written = list(self.app_dir.rglob("studio.db*"))
+        written += [p for p in self.app_dir.rglob("media") if p.is_dir()]
+        if written:
+            self.failures.append(f"the app wrote inside its install folder: {written}")
+
     def sample_copy(self) -> Path | None:
         bundled = next((p for p in (self.app_dir / "_internal" / "projects" / "aurora-launch",
                                     self.app_dir / "projects" / "aurora-launch") if p.is_dir()), None)
@@ -160,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         sample = smoke.sample_copy()
         if sample is not None:
             smoke.check_screenshot("sample project", out / "smoke-project.png", [str(sample)])
+        smoke.check_workflow()
+        smoke.check_app_folder_untouched()
         for failure in smoke.failures:
             print(f"smoke: FAILED {failure}", file=sys.stderr)
         if smoke.failures:

@@ -74,7 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this feature's subcommands to the `studio` parser."""
     p = sub.add_parser("export", help="write an agency bundle (zip) of a project")
     p.add_argument("project")
-    p.add_argument("-o", "--output", required=True, metavar="BUNDLE.zip")
+    p.add_argument("-o", "--output", required=True, metavar="NAME.briefbundle.zip",
+                   help="the bundle to write; name it NAME.briefbundle.zip so a double-click "
+                        "on it opens Brief Studio's import (any .zip name works)")
     p.add_argument("--all-takes", action="store_true",
                    help="include every take, not only approved and selected ones")
     p.add_argument("--take", action="append", metavar="RESULT",

@@ -1,28 +1,122 @@
-"""Where the shipped resources live (resources/ beside the packages, or bundled)."""
+"""Where the shipped resources live (resources/ beside the packages, or bundled), and the
+user's own writable copy of the sample project."""
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from studio.errors import StudioError
+
+log = logging.getLogger(__name__)
+
+APP_DIR = "brief-studio"
+SAMPLE_NAME = "aurora-launch"
+# local state and leftovers that never travel with the shipped sample
+_SAMPLE_SKIP = {"studio.db", "studio.db-wal", "studio.db-shm", "media", "__pycache__"}
+
+
+def _frozen_root() -> Path | None:
+    frozen = getattr(sys, "_MEIPASS", None)
+    return Path(frozen) if frozen else None
+
+
+def _source_root() -> Path:
+    return Path(__file__).resolve().parent.parent
 
 
 def resources_dir() -> Path:
     override = os.environ.get("STUDIO_RESOURCES_DIR")
     if override:
         return Path(override)
-    frozen = getattr(sys, "_MEIPASS", None)
+    frozen = _frozen_root()
     if frozen:
-        return Path(frozen) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+        return frozen / "resources"
+    return _source_root() / "resources"
 
 
 def projects_dir() -> Path:
-    frozen = getattr(sys, "_MEIPASS", None)
+    frozen = _frozen_root()
     if frozen:
-        return Path(frozen) / "projects"
-    return Path(__file__).resolve().parent.parent / "projects"
+        return frozen / "projects"
+    return _source_root() / "projects"
 
 
 def sample_project() -> Path:
-    return projects_dir() / "aurora-launch"
+    """The shipped sample, read-only by contract: open :func:`sample_project_copy` instead."""
+    return projects_dir() / SAMPLE_NAME
+
+
+def user_projects_dir() -> Path:
+    """``user_data_dir("brief-studio")/projects`` (``~/.local/share/brief-studio/projects``)."""
+    return Path(user_data_dir(APP_DIR)) / "projects"
+
+
+def _skip_state(_folder: str, names: list[str]) -> set[str]:
+    return {n for n in names
+            if n in _SAMPLE_SKIP or n.startswith(".studio-autosave") or n.endswith((".pyc", ".tmp"))}
+
+
+def sample_project_copy() -> Path:
+    """The user's own copy of the sample project, made from the shipped one on first use.
+
+    Lives in ``user_data_dir("brief-studio")/projects/aurora-launch``. The first call copies
+    the shipped sample (without ``studio.db`` or ``media/``) into a temporary folder beside
+    it and renames that into place, so a crash never leaves half a copy; later calls reuse
+    the copy as it is (the user's edits and takes stay). The shipped sample — inside the
+    install folder or the source checkout — is never opened or written by the app.
+    Raises StudioError naming the folder when it cannot be made.
+    """
+    dest = user_projects_dir() / SAMPLE_NAME
+    if (dest / "project.yaml").is_file():
+        return dest
+    source = sample_project()
+    if not (source / "project.yaml").is_file():
+        raise StudioError(f"{source}: the sample project is not installed with this build")
+    tmp: Path | None = None
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            # a folder without project.yaml is not a copy we made; keep it, out of the way
+            aside = dest.with_name(f"{SAMPLE_NAME}.incomplete-{os.getpid()}")
+            log.warning("%s has no project.yaml; moving it to %s", dest, aside)
+            dest.rename(aside)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{SAMPLE_NAME}-", suffix=".tmp", dir=dest.parent))
+        shutil.copytree(source, tmp / SAMPLE_NAME, ignore=_skip_state)
+        copied = tmp / SAMPLE_NAME
+        for path in [copied, *copied.rglob("*")]:  # a read-only install gives read-only files
+            path.chmod(path.stat().st_mode | 0o200)
+        try:
+            os.rename(tmp / SAMPLE_NAME, dest)
+        except OSError:
+            if not (dest / "project.yaml").is_file():  # not a concurrent first run: real error
+                raise
+            log.info("another process copied the sample to %s first; using it", dest)
+        else:
+            log.info("copied the sample project to %s", dest)
+    except OSError as exc:
+        raise StudioError(f"{dest}: cannot make a copy of the sample project: "
+                          f"{exc.strerror or exc}") from exc
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def user_guide() -> Path | None:
+    """docs/guide.md of the source checkout or of the packaged app, or None if not shipped."""
+    roots = [_source_root()]
+    frozen = _frozen_root()
+    if frozen:
+        roots.insert(0, frozen)
+    for root in roots:
+        path = root / "docs" / "guide.md"
+        if path.is_file():
+            return path
+    return None

@@ -224,7 +224,7 @@ class ExportDialog(QDialog):
         out_row.addWidget(QLabel("Save as"))
         self.path_edit = QLineEdit()
         root = self.ctx.root
-        self.path_edit.setText(str(Path(root).parent / f"{Path(root).name}-bundle.zip"))
+        self.path_edit.setText(str(Path(root).parent / f"{Path(root).name}.briefbundle.zip"))
         self.path_edit.textChanged.connect(lambda _t: self._update_buttons())
         out_row.addWidget(self.path_edit, 1)
         browse = QPushButton("Choose…")
@@ -333,9 +333,10 @@ class ExportDialog(QDialog):
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save agency bundle",
-                                              self.path_edit.text(), "Zip bundles (*.zip)")
+                                              self.path_edit.text(),
+                                              "Agency bundles (*.briefbundle.zip);;Zip files (*.zip)")
         if path:
-            self.path_edit.setText(path if path.endswith(".zip") else path + ".zip")
+            self.path_edit.setText(path if path.endswith(".zip") else path + ".briefbundle.zip")
 
     def _update_buttons(self) -> None:
         running = self.state == "exporting"

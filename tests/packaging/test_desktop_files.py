@@ -173,8 +173,18 @@ def test_install_desktop_registers_and_removes(tmp_path: Path) -> None:
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (home / ".local" / "bin" / "brief-studio").resolve() == exe
-    assert (data / "applications" / DESKTOP.name).read_text(encoding="utf-8") == \
-        DESKTOP.read_text(encoding="utf-8")
+    # the installed launcher names the executable by absolute path (works without
+    # ~/.local/bin on PATH); every other line is the shipped entry's
+    expected = [f"Exec={exe} %f" if line.startswith("Exec=") else
+                f"TryExec={exe}" if line.startswith("TryExec=") else line
+                for line in DESKTOP.read_text(encoding="utf-8").splitlines()]
+    installed = data / "applications" / DESKTOP.name
+    assert installed.read_text(encoding="utf-8").splitlines() == expected
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(["desktop-file-validate", str(installed)], capture_output=True,
+                               text=True, timeout=60)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert not check.stdout.strip(), check.stdout
     assert (data / "metainfo" / METAINFO.name).is_file()
     assert (data / "icons" / "hicolor" / "scalable" / "apps" / "brief-studio.svg").is_file()
     for size in ICON_SIZES:
@@ -190,6 +200,27 @@ def test_install_desktop_registers_and_removes(tmp_path: Path) -> None:
     assert not (data / "icons" / "hicolor" / "48x48" / "apps" / "brief-studio.png").exists()
     if (data / "mime" / "globs2").exists():
         assert MIME_TYPE not in (data / "mime" / "globs2").read_text(encoding="utf-8")
+
+
+def test_install_desktop_quotes_an_app_folder_with_spaces(tmp_path: Path) -> None:
+    """Exec quotes the path (Desktop Entry spec) so the launcher runs the right file."""
+    app = tmp_path / "My Apps" / "Brief Studio 50%"
+    app.mkdir(parents=True)
+    exe = app / "brief-studio"
+    exe.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    exe.chmod(0o755)
+    home = tmp_path / "home"
+    data = home / ".local" / "share"
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(data), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(["bash", str(PACKAGING / "install_desktop.sh"), str(app)], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = (data / "applications" / DESKTOP.name).read_text(encoding="utf-8").splitlines()
+    assert f'Exec="{str(exe).replace("%", "%%")}" %f' in lines
+    assert f"TryExec={exe}" in lines
+    # ~/.local/bin is not on this PATH: the script says so, and the launcher still works
+    assert "add" in result.stdout
+    assert ".local/bin" in result.stdout
 
 
 def test_install_desktop_refuses_a_missing_build(tmp_path: Path) -> None:
