@@ -4,10 +4,14 @@
 
 One process, like the window: a copy of the sample project with ``--takes`` extra takes in
 the library (default 20,000; ``--quick``: 5,000), the real Library page shown offscreen and
-scrolled one page every 40 ms (wrapping to the top), and 100 OpenAI jobs driven by the queue
-engine in its worker thread (through the window's ``ui.queue_bridge.QueueBridge``) against the loopback OpenAI Videos
-server from tests/e2e with 50 ms added to every request. Core events reach the GUI thread
-through ``ProjectContext.coreEvent`` (queued), so the library adds finished takes live.
+scrolled one page every 40 ms (wrapping to the top), and 100 OpenAI jobs (all at once:
+concurrency 100) driven by the queue worker as the window runs it — a child process,
+``studio queue run --events``, through ``ui.queue_bridge.QueueBridge`` (``--engine thread``:
+the engine in a thread of this process, for comparison) — against the loopback OpenAI
+Videos server from tests/e2e in its own process, with 50 ms added to every request; each
+video completes after 30 polls with ``openai-poll-after-ms: 100``. Core events reach the
+GUI thread through ``ProjectContext.coreEvent``, so the library adds finished takes live.
+The bridge freezes the startup heap out of the garbage collector (``--no-gc-freeze``: not).
 
 A 5 ms ``Qt.PreciseTimer`` heartbeat on the GUI thread records the gap between its ticks
 from the first job start until every job has finished; ``gui_stall_max_ms`` is the largest
@@ -44,7 +48,9 @@ KEY = "sk-bench-loopback-key"
 SERVER = """
 import json, sys
 from tests.e2e.openai_server import OpenAIServer
-server = OpenAIServer(api_key=sys.argv[1], latency=float(sys.argv[2])).start()
+server = OpenAIServer(api_key=sys.argv[1], latency=float(sys.argv[2]),
+                      poll_after_ms=int(sys.argv[4])).start()
+server.video_defaults = {"polls": int(sys.argv[3])}
 print(server.base_url, flush=True)
 sys.stdin.read()
 print(json.dumps({"creates": server.stats.creates, "violations": len(server.violations)}),
@@ -110,29 +116,20 @@ def make_project(base: Path, takes: int, jobs: int) -> Path:
 
 
 class _Engine:
-    """The queue engine in its worker thread, as the window runs it (ui.queue_bridge)."""
+    """The queue worker as the window runs it (ui.queue_bridge): a child process, or with
+    ``--engine thread`` the engine in a thread of this process."""
 
-    def __init__(self, ctx: Any) -> None:  # noqa: ANN401
-        try:
-            from ui.queue_bridge import QueueBridge
-        except ImportError:  # an older tree without the window's bridge
-            from studio.queue.engine import EngineThread, QueueEngine
+    def __init__(self, ctx: Any, mode: str) -> None:  # noqa: ANN401
+        from ui.queue_bridge import QueueBridge
 
-            self.kind = "studio.queue.engine.EngineThread"
-            self._bridge = None
-            self._thread = EngineThread(QueueEngine(ctx.root, ctx.bus))
-        else:
-            self.kind = "ui.queue_bridge.QueueBridge"
-            self._bridge = QueueBridge(ctx, autostart=False)
+        self._bridge = QueueBridge(ctx, autostart=False, mode=mode)
+        self.kind = f"ui.queue_bridge.QueueBridge ({mode})"
 
     def start(self) -> None:
-        (self._bridge or self._thread).start()
+        self._bridge.start()
 
     def stop(self) -> None:
-        if self._bridge is not None:
-            self._bridge.stop()
-        else:
-            self._thread.stop(30)
+        self._bridge.stop(wait_ms=30_000)
 
 
 class _Watchdog:
@@ -181,6 +178,11 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=100)
     ap.add_argument("--takes", type=int)
     ap.add_argument("--latency", type=float, default=0.05, help="seconds added per request")
+    ap.add_argument("--polls", type=int, default=30, help="polls before a video completes")
+    ap.add_argument("--poll-after-ms", type=int, default=100)
+    ap.add_argument("--engine", choices=("process", "thread"), default="process")
+    ap.add_argument("--no-gc-freeze", action="store_true",
+                    help="do not gc.freeze() the startup heap (as the window does)")
     ap.add_argument("--diagnose", action="store_true",
                     help="sample the GUI thread's stack during stalls; print the top ones")
     args = ap.parse_args()
@@ -196,7 +198,17 @@ def main() -> int:
     import json
     import subprocess
 
-    server = subprocess.Popen([sys.executable, "-c", SERVER, KEY, str(args.latency)],
+    if args.no_gc_freeze:
+        import ui.queue_bridge as bridge_module
+
+        bridge_module._gc_frozen = True  # as if done: the bridge then leaves gc alone
+    from studio.settings import ProviderSettings, Settings, save_settings
+
+    os.environ["STUDIO_SETTINGS"] = str(save_settings(
+        Settings(providers={"openai": ProviderSettings(concurrency=min(args.jobs, 256))}),
+        tmp / "settings.yaml"))
+    server = subprocess.Popen([sys.executable, "-c", SERVER, KEY, str(args.latency),
+                               str(args.polls), str(args.poll_after_ms)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                               cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert server.stdout is not None and server.stdin is not None
@@ -287,7 +299,7 @@ def measure(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     gaps.clear()
 
     watchdog = _Watchdog(last, clock) if args.diagnose else None
-    engine = _Engine(ctx)
+    engine = _Engine(ctx, args.engine)
     clock.start()
     last["t"] = clock.nsecsElapsed()
     heartbeat.start()
@@ -319,7 +331,9 @@ def measure(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     over = sum(1 for s in stalls if s > TARGET_MS)
     ok = done["flag"] and worst <= TARGET_MS
     counts = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    detail = (f"idle baseline worst {idle_worst:.1f} ms; p99 {p99:.1f} ms, {over} of {len(stalls)} beats over {TARGET_MS:.0f} ms; "
+    load = os.getloadavg()
+    detail = (f"load avg {load[0]:.1f}; gc.freeze {'off' if args.no_gc_freeze else 'on'}; "
+              f"idle baseline worst {idle_worst:.1f} ms; p99 {p99:.1f} ms, {over} of {len(stalls)} beats over {TARGET_MS:.0f} ms; "
               f"{args.jobs} jobs in {elapsed:.1f}s via {engine.kind} ({counts}); "
               f"library of {args.takes_n} takes scrolled every "
               f"{SCROLL_MS} ms, {args.latency * 1000:.0f} ms server latency")
