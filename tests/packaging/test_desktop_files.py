@@ -89,6 +89,25 @@ def test_metainfo_is_well_formed_and_complete() -> None:
     assert root.findtext("content_rating") is not None or root.find("content_rating") is not None
 
 
+def test_metainfo_screenshots_are_the_real_docs_screenshots() -> None:
+    """Every screenshot URL names a PNG in docs/screenshots/ (published under the base URL)
+    with the width and height the metainfo states."""
+    root = ET.parse(METAINFO).getroot()
+    base = "https://brief-studio.example/screenshots/"
+    names = []
+    for image in root.findall("screenshots/screenshot/image"):
+        url = image.text or ""
+        assert url.startswith(base), url
+        name = url.removeprefix(base)
+        names.append(name)
+        path = REPO / "docs" / "screenshots" / name
+        assert path.is_file(), f"{url}: no {path.relative_to(REPO)}"
+        with Image.open(path) as png:
+            assert (int(image.get("width", 0)), int(image.get("height", 0))) == png.size, url
+    assert len(names) == len(set(names))
+    assert names[0] == "start.png", "the default screenshot is the start screen"
+
+
 def test_appstreamcli_validates_metainfo() -> None:
     tool = need("appstreamcli", "appstream")
     result = subprocess.run(

@@ -1,8 +1,11 @@
 """Build the one-folder app with PyInstaller and run the built executable.
 
 A real build (about 30 s of PyInstaller on an idle 2-core machine, ~390 MB written to a
-temp folder). It fits the CI budget, so it runs in the normal suite (marker ``packaging``,
-which is why PyInstaller is in the ``test`` extras). Run it alone with:
+temp folder), then packaging/smoke_test.py against it: --version, screenshots, and the CLI
+workflow new → previz queue → review → export → verify → import (which failed in the
+packaged app while OTIO's plugin adapters were not shipped as .py files). It fits the CI
+budget, so it runs in the normal suite (marker ``packaging``, which is why PyInstaller is in
+the ``test`` extras). Run it alone with:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -m packaging tests/packaging
 
@@ -59,6 +62,16 @@ def test_built_app_has_resources_sample_and_qt_plugins(built_app: Path) -> None:
     assert (internal / "projects" / "aurora-launch" / "project.yaml").is_file()
     assert not (internal / "projects" / "aurora-launch" / "studio.db").exists(), \
         "local state must not be bundled"
+    # Help > User Guide (F1) and its pictures
+    assert (internal / "docs" / "guide.md").is_file()
+    assert (internal / "docs" / "screenshots" / "start.png").is_file()
+    # OTIO loads plugin adapters from the .py file their manifest names (export needs them)
+    for adapter in ("otio_cmx3600_adapter/cmx_3600.py", "otio_cmx3600_adapter/plugin_manifest.json",
+                    "otio_fcpx_xml_adapter/fcpx_xml.py",
+                    "otio_fcpx_xml_adapter/plugin_manifest.json",
+                    "opentimelineio/adapters/builtin_adapters.plugin_manifest.json"):
+        assert (internal / adapter).is_file(), adapter
+    assert list(internal.glob("otio_cmx3600_adapter-*.dist-info/entry_points.txt"))
     plugins = internal / "PySide6" / "Qt" / "plugins"
     for plugin in ("platforms/libqxcb.so", "platforms/libqoffscreen.so",
                    "platforms/libqwayland.so", "imageformats/libqsvg.so",
