@@ -115,6 +115,7 @@ class QueueEngine:
         self._project_cache: tuple[tuple[int, int, int], Any] | None = None
         self._consent_cache: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._side_lock = threading.Lock()
+        self._creating: dict[str, str] = {}   # job id -> prompt, while its create is in flight
         self._side_conn: Any = None
         self.busy_jobs = 0
         self._table: dict[str, P.ProviderCaps] | None = None
@@ -454,6 +455,7 @@ class QueueEngine:
                    error=None)
         job = self._current(job.id)
         spec = self._spec(job)
+        self._creating[job.id] = job.prompt
         try:
             status = await self._provider(job.provider).create(spec)
         except (P.SubmitUncertain, P.InternalServerError, P.ConflictError) as exc:
@@ -477,6 +479,8 @@ class QueueEngine:
         except ProviderError as exc:
             self._fail(job, str(exc))
             return False
+        finally:
+            self._creating.pop(job.id, None)
         self._move(job, J.RUNNING, f"accepted as {status.remote_id}", remote_id=status.remote_id,
                    remote_json=_dumps(status.handles), progress=status.progress,
                    next_poll_at=time.time() + (status.poll_after or 0), error=None,
@@ -545,6 +549,10 @@ class QueueEngine:
         while tries < RECONCILE_TRIES:
             if self._status_of(job.id) != J.SUBMITTING:
                 raise _Stop
+            # A sibling take (same prompt) whose create is still in flight here has made a
+            # video whose id is not committed yet: searching now could claim it. Wait.
+            while any(p == job.prompt for jid, p in self._creating.items() if jid != job.id):
+                await asyncio.sleep(0.05)
             try:
                 exclude = J.known_remote_ids(self._conn, job.provider)
                 found = await provider.find_submitted(spec, since, exclude)
