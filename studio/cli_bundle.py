@@ -37,6 +37,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"{result.bytes_written} bytes)")
     if result.skipped_flagged:
         out(f"left out (flagged by a revoked consent): {', '.join(result.skipped_flagged)}")
+    for item in result.withheld:
+        out(f"withheld: {item.text()}")
     out(f"manifest.json sha256: {result.manifest_sha256}")
     return 0
 

@@ -326,6 +326,9 @@ class ExportDialog(QDialog):
         text = f"Estimated size: {human_size(size)}"
         if flagged:
             text += f"  ·  {len(flagged)} take(s) flagged by a revoked consent are left out"
+        if plan.withheld:
+            text += (f"  ·  {len(plan.withheld)} likeness image(s) withheld: consent not active "
+                     f"({', '.join(w.path for w in plan.withheld)})")
         if not self.ctx.undo_stack.isClean():
             text += "  ·  unsaved changes are not in the bundle: save first"
         self.size_label.setText(text)

@@ -16,8 +16,10 @@ from studio.bundle.export import (
     ExportPlan,
     ExportResult,
     TakeInfo,
+    Withheld,
     export_bundle,
     plan_export,
+    withheld_likeness,
 )
 from studio.bundle.importer import ImportResult, import_bundle
 from studio.bundle.manifest import BUNDLE_FORMAT, BUNDLE_VERSION, Manifest, ManifestEntry
@@ -35,8 +37,10 @@ __all__ = [
     "ManifestEntry",
     "TakeInfo",
     "VerifyReport",
+    "Withheld",
     "export_bundle",
     "import_bundle",
     "plan_export",
     "verify_bundle",
+    "withheld_likeness",
 ]

@@ -5,6 +5,12 @@ take; ``all_takes`` includes every take; ``take_ids`` picks exactly those. A tak
 a revoked consent (``results.consent_flag``) is never shipped: if one is in the selection
 the export fails naming it, unless ``skip_flagged`` is set, which leaves it out and says so.
 
+Likeness (:func:`withheld_likeness`): a reference image that is the likeness of a cameo
+whose consent is not active (revoked, expired, pending, unverified, or a record that cannot
+be read) is never shipped: it is left out by path or by identical content, and the export
+report (:attr:`ExportResult.withheld`), README.txt and the manifest's options say which
+files were withheld and why.
+
 Writing (:func:`export_bundle`): takes are stored (video does not deflate), text is
 deflated; every entry's sha256 is computed from the bytes as they are written; the zip is
 written under a temp name beside the target, fsynced and renamed into place, so a cancelled
@@ -142,6 +148,7 @@ class ExportPlan:
     reference_files: list[Path]
     evidence_files: list[Path]
     missing: list[str]  # selected takes whose file is gone
+    withheld: list[Withheld] = field(default_factory=list)  # likeness of a non-active cameo
 
     @property
     def estimated_size(self) -> int:
@@ -165,6 +172,19 @@ class ExportPlan:
         return out
 
 
+@dataclass(frozen=True)
+class Withheld:
+    """A project file left out of the bundle because it shows a person without active consent."""
+
+    path: str      # project-relative, POSIX
+    cameo: str     # the cameo id whose likeness it is
+    status: str    # that cameo's consent status (revoked, expired, pending, ...)
+
+    def text(self) -> str:
+        return (f"{self.path}: likeness of cameo {self.cameo}, whose consent is {self.status}; "
+                "not shipped")
+
+
 @dataclass
 class ExportResult:
     path: Path
@@ -174,6 +194,7 @@ class ExportResult:
     takes: list[str]
     skipped_flagged: list[str]
     seconds: float
+    withheld: list[Withheld] = field(default_factory=list)
 
 
 # -- reading the project ------------------------------------------------------------------
@@ -237,6 +258,94 @@ def _regular_files(folder: Path) -> list[Path]:
     return out
 
 
+def _norm_rel(rel: str) -> str:
+    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
+    return "/".join(parts).casefold()
+
+
+def _sha256_of(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _raw_likeness(path: Path) -> list[str]:
+    """The ``likeness`` list of a cameo record that does not validate (best effort)."""
+    try:
+        data, _ = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, ProjectFileError):
+        return []
+    items = data.get("likeness") if isinstance(data, dict) else None
+    return [str(x) for x in items if isinstance(x, str)] if isinstance(items, list) else []
+
+
+def _likeness_index(root: Path) -> dict[str, tuple[list[str], str]]:
+    """cameo id -> (its likeness paths, its consent status) for every cameo record."""
+    from studio.consent import consent_status, load_cameos
+
+    out: dict[str, tuple[list[str], str]] = {}
+    try:
+        entries = [(e.id, e.path, e.cameo) for e in load_cameos(root)]
+    except Exception as exc:  # noqa: BLE001 - unknown consent: withhold every likeness we see
+        log.warning("cannot read the cameo records of %s (%s); withholding likeness files",
+                    root, exc)
+        entries = [(p.stem, p, None) for p in sorted((root / CAMEOS_DIR).glob("*.yaml"))]
+    for cameo_id, path, cameo in entries:
+        likeness = list(cameo.likeness) if cameo is not None else _raw_likeness(path)
+        if not likeness:
+            continue
+        try:
+            status = consent_status(root, cameo_id)
+        except Exception as exc:  # noqa: BLE001 - a status we cannot establish is not active
+            log.warning("consent status of cameo %s unknown (%s); withholding its likeness",
+                        cameo_id, exc)
+            status = "unknown"
+        out[cameo_id] = (likeness, status)
+    return out
+
+
+def withheld_likeness(root: Path, files: list[Path]) -> tuple[list[Path], list[Withheld]]:
+    """Split ``files`` into those that may ship and those that are a non-active cameo's likeness.
+
+    A file is a cameo's likeness when its project-relative path is in the cameo record's
+    ``likeness`` list, or its content is identical to one of those images (a renamed copy
+    is still the person's face). Only ``active`` consent lets a likeness ship; a record that
+    cannot be read, or whose status cannot be established, counts as not active.
+    """
+    root = Path(root)
+    by_path: dict[str, tuple[str, str]] = {}
+    by_sha: dict[str, tuple[str, str]] = {}
+    for cameo_id, (likeness, status) in _likeness_index(root).items():
+        if status == "active":
+            continue
+        for rel in likeness:
+            by_path.setdefault(_norm_rel(rel), (cameo_id, status))
+            sha = _sha256_of(root / rel)
+            if sha:
+                by_sha.setdefault(sha, (cameo_id, status))
+    if not by_path:
+        return list(files), []
+    keep: list[Path] = []
+    withheld: list[Withheld] = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        hit = by_path.get(_norm_rel(rel))
+        if hit is None and by_sha:
+            sha = _sha256_of(path)
+            hit = by_sha.get(sha) if sha else None
+        if hit is None:
+            keep.append(path)
+        else:
+            withheld.append(Withheld(rel, hit[0], hit[1]))
+            log.info("export: withholding %s (likeness of cameo %s, consent %s)", rel, *hit)
+    return keep, withheld
+
+
 def plan_export(root: Path, options: ExportOptions | None = None,
                 doc: ProjectDocument | None = None) -> ExportPlan:
     """Decide what goes into the bundle. Reads the project; writes nothing."""
@@ -272,14 +381,20 @@ def plan_export(root: Path, options: ExportOptions | None = None,
             pick = (approved or mine or [None])[-1]
         if pick is not None:
             chosen[shot.id] = pick
+    # never ship the likeness of a person whose consent is not active (revoked, expired, ...)
+    reference_files, withheld = withheld_likeness(root, _regular_files(root / REFERENCES_DIR))
+    evidence_files: list[Path] = []
+    if options.include_consent_evidence:
+        evidence_files, more = withheld_likeness(root, _regular_files(root / EVIDENCE_DIR))
+        withheld += more
     return ExportPlan(
         doc=doc, options=options, all_takes=everything, takes=takes, flagged=flagged,
         chosen=chosen,
         cameo_files=[p for p in _regular_files(root / CAMEOS_DIR) if p.suffix == ".yaml"],
-        reference_files=_regular_files(root / REFERENCES_DIR),
-        evidence_files=(_regular_files(root / EVIDENCE_DIR)
-                        if options.include_consent_evidence else []),
+        reference_files=reference_files,
+        evidence_files=evidence_files,
         missing=missing,
+        withheld=withheld,
     )
 
 
@@ -364,6 +479,15 @@ def xmp_for(take: TakeInfo) -> bytes:
     return render_xmp(rec).encode("utf-8")
 
 
+def _withheld_text(plan: ExportPlan) -> str:
+    if not plan.withheld:
+        return ""
+    lines = ["", "Withheld: these images are the likeness of a person whose consent is not",
+             "active; they are not in this bundle (project.yaml may still name them):"]
+    lines += [f"  {w.path} (cameo {w.cameo}: consent {w.status})" for w in plan.withheld]
+    return "\n".join(lines) + "\n"
+
+
 def readme_text(plan: ExportPlan, created: str) -> str:
     p = plan.doc.project
     evidence = ("Consent evidence and contact details ARE included (evidence/, cameos/)."
@@ -379,7 +503,7 @@ Usage:    {', '.join(u.value for u in p.usage)}
 Territories: {', '.join(p.territories)}
 Created:  {created} by Brief Studio {__version__}
 Takes:    {len(plan.takes)} ({len(plan.chosen)} on the timeline)
-
+{_withheld_text(plan)}
 What is inside
 --------------
 brief.pdf             the brief: cover, then one page per shot with direction, prompt,
@@ -511,6 +635,10 @@ def export_bundle(
         raise BundleError(f"{out}: is a folder; give the bundle's file name (e.g. bundle.zip)")
     if not out.parent.is_dir():
         raise BundleError(f"{out.parent}: no such folder")
+    # consent may have been revoked since the plan was made (the dialog plans early)
+    plan.reference_files, late_refs = withheld_likeness(plan.doc.root, plan.reference_files)
+    plan.evidence_files, late_evidence = withheld_likeness(plan.doc.root, plan.evidence_files)
+    plan.withheld += [*late_refs, *late_evidence]
     doc = plan.doc
     created = datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -527,7 +655,10 @@ def export_bundle(
                     app_version=__version__, created=created, entries=writer.entries,
                     options={"all_takes": plan.options.all_takes,
                              "include_consent_evidence": plan.options.include_consent_evidence,
-                             "takes": len(plan.takes)},
+                             "takes": len(plan.takes),
+                             "withheld_likeness": [
+                                 {"path": w.path, "cameo": w.cameo, "status": w.status}
+                                 for w in plan.withheld]},
                 )
                 manifest_bytes = manifest.to_bytes()
                 writer._check(MANIFEST_NAME)
@@ -546,7 +677,7 @@ def export_bundle(
         path=out, manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
         entries=len(writer.entries) + 1, bytes_written=size,
         takes=[t.id for t in plan.takes], skipped_flagged=[t.id for t in plan.flagged],
-        seconds=time.monotonic() - started,
+        seconds=time.monotonic() - started, withheld=list(plan.withheld),
     )
     log.info("exported %s: %s entries, %s bytes in %.1fs", out, result.entries, size,
              result.seconds)

@@ -1,6 +1,8 @@
 """The adapter: fit a compiled GenerationRequest to one provider model and say what changed.
 
-Deterministic and offline. Changes read like "duration 6s → 8s (sora-2 allows 4, 8, 12)".
+Deterministic and offline. Changes say what moved and why, like "duration 6s → 5s (the nearest
+allowed; fal-ai/pika/v2.2/text-to-video allows 5, 10 s)". Durations go to the nearest allowed
+value; a tie goes to the longer one ("6s → 8s" on sora-2's 4, 8, 12).
 """
 
 from __future__ import annotations
@@ -31,15 +33,33 @@ def _ratio(size_or_aspect: str) -> float:
     return w / h
 
 
-def _fit_duration(want: float, caps: ModelCaps) -> float:
+def _fit_duration(want: float, caps: ModelCaps) -> tuple[float, str]:
+    """The allowed duration nearest to ``want`` (a tie goes to the longer) and why it was chosen.
+
+    Nearest rather than next-longer: a 6 s shot on a 5/10 s model costs half as much at 5 s and
+    is one second off instead of four. The reason is empty when nothing changed.
+    """
+    eps = 1e-9
     if caps.durations:
         allowed = sorted(caps.durations)
-        longer = [d for d in allowed if d >= want - 1e-9]
-        return longer[0] if longer else allowed[-1]
+        if want > allowed[-1] + eps:
+            return allowed[-1], f"the longest {caps.id} allows"
+        if want < allowed[0] - eps:
+            return allowed[0], f"the shortest {caps.id} allows"
+        best = min(allowed, key=lambda d: (round(abs(d - want), 6), -d))
+        if abs(best - want) <= eps:
+            return best, ""
+        tied = [d for d in allowed if abs(abs(d - want) - abs(best - want)) <= eps]
+        if len(tied) > 1:
+            return best, f"{tied[0]:g}s and {tied[-1]:g}s are equally near; took the longer"
+        return best, "the nearest allowed"
     if caps.duration_range:
         lo, hi = caps.duration_range
-        return min(max(want, lo), hi)
-    return want
+        if want > hi + eps:
+            return hi, f"the longest {caps.id} allows"
+        if want < lo - eps:
+            return lo, f"the shortest {caps.id} allows"
+    return want, ""
 
 
 def _fit_size(size: str, aspect: str, caps: ModelCaps) -> str:
@@ -72,10 +92,10 @@ def fit(provider: ProviderCaps, request: GenerationRequest, model: str | None = 
     name = caps.id
     changes: list[str] = []
 
-    duration = _fit_duration(request.duration, caps)
+    duration, why = _fit_duration(request.duration, caps)
     if abs(duration - request.duration) > 1e-9:
         changes.append(f"duration {request.duration:g}s → {duration:g}s "
-                       f"({name} allows {caps.duration_text()} s)")
+                       f"({why}; {name} allows {caps.duration_text()} s)")
 
     size = _fit_size(request.size, request.aspect, caps)
     aspect = request.aspect

@@ -43,10 +43,10 @@ def test_shows_each_providers_fitted_request(dialog: CompareProvidersDialog, tmp
     # s01 is 6 s, 16:9 with the style reference
     assert cell(dialog, "openai", "Duration") == "8 s"       # sora-2: 4, 8, 12
     assert cell(dialog, "veo", "Duration") == "6 s"          # veo: 4, 6, 8
-    assert cell(dialog, "luma", "Duration") == "9 s"         # luma: 5s, 9s
-    assert cell(dialog, "fal", "Duration") == "10 s"         # pika: 5, 10
+    assert cell(dialog, "luma", "Duration") == "5 s"         # luma: 5s, 9s (5 is nearer)
+    assert cell(dialog, "fal", "Duration") == "5 s"          # pika: 5, 10 (5 is nearer)
     assert cell(dialog, "fal", "Model") == "fal-ai/pika/v2.2/image-to-video"
-    assert "6s → 9s" in cell(dialog, "luma", "What changes")
+    assert "6s → 5s (the nearest allowed" in cell(dialog, "luma", "What changes")
     assert "references dropped" in cell(dialog, "luma", "What changes")
     assert cell(dialog, "veo", "Est. cost") == "$2.40"       # 6 s x $0.40
     assert cell(dialog, "previz", "Est. cost") == "$0.00"

@@ -84,6 +84,12 @@ def add_take(root: Path, shot_id: str, result_id: str, *, review_status: str = "
 
 def populate(root: Path) -> dict[str, str]:
     """Takes for the sample: approved, selected, pending (left out). Returns shot -> chosen id."""
+    from studio.consent import cameo_states, ensure_ledger
+
+    # the app opens the consent ledger (first seen) before any take lands: the sample's
+    # cameo is then active, so her likeness reference ships (see test_bundle_likeness.py)
+    ensure_ledger(root)
+    cameo_states(root)
     add_take(root, "s01-ridge-dawn", "r-s01a", review_status="approved", seconds=1.5,
              color_index=1, tags=["hero"])
     add_take(root, "s02-lace-up", "r-s02a", review_status="rejected", seconds=1.0)

@@ -20,11 +20,15 @@ def req(**kw) -> GenerationRequest:  # type: ignore[no-untyped-def]
     return GenerationRequest(**base)
 
 
-def test_duration_rounds_up_to_an_allowed_value() -> None:
+def test_duration_goes_to_the_nearest_allowed_value_tie_to_the_longer() -> None:
     fit = fit_request("openai", req(duration=6))
     assert fit.params["duration"] == 8
-    assert fit.changes == ["duration 6s → 8s (sora-2 allows 4, 8, 12 s)"]
+    assert fit.changes == ["duration 6s → 8s (4s and 8s are equally near; took the longer; "
+                           "sora-2 allows 4, 8, 12 s)"]
     assert fit.cost == pytest.approx(0.8)
+    fit = fit_request("openai", req(duration=9))
+    assert fit.params["duration"] == 8
+    assert fit.changes == ["duration 9s → 8s (the nearest allowed; sora-2 allows 4, 8, 12 s)"]
 
 
 def test_duration_past_the_maximum_is_capped() -> None:

@@ -50,8 +50,11 @@ def test_duration_and_aspect_map_to_the_nearest_allowed(provider: str, model: st
             got = fitted.duration
             if mc.durations:
                 assert got in mc.durations
-                longer = [d for d in mc.durations if d >= duration]
-                assert got == (min(longer) if longer else max(mc.durations))
+                # nearest allowed; a tie goes to the longer
+                best = min(abs(d - duration) for d in mc.durations)
+                assert abs(got - duration) == pytest.approx(best)
+                tied = [d for d in mc.durations if abs(abs(d - duration) - best) < 1e-9]
+                assert got == max(tied)
             elif mc.duration_range:
                 lo, hi = mc.duration_range
                 assert got == min(max(duration, lo), hi)
@@ -82,8 +85,44 @@ def test_provider_rules_beyond_the_table() -> None:
     # fal: an image picks Pika image-to-video, none keeps text-to-video
     assert fit_request("fal", request(5, "16:9", refs=1)).model.endswith("image-to-video")
     assert fit_request("fal", request(5, "16:9")).model == "fal-ai/pika/v2.2/text-to-video"
-    # luma: 6 s becomes 9 s ("9s"), 21:9 is a Luma aspect
+    # luma: 6 s becomes 5 s ("5s", nearer than 9 s), 8 s becomes 9 s; 21:9 is a Luma aspect
     lf = fit_request("luma", request(6, "21:9"))
-    assert lf.params["luma"] == {"duration": "9s", "aspect_ratio": "21:9", "resolution": "720p"}
+    assert lf.params["luma"] == {"duration": "5s", "aspect_ratio": "21:9", "resolution": "720p"}
+    assert any(c.startswith("duration 6s → 5s (the nearest allowed;") for c in lf.changes)
+    assert fit_request("luma", request(8, "16:9")).params["luma"]["duration"] == "9s"
     # veo: at most 3 references
     assert len(fit_request("veo", request(8, "16:9", refs=5)).params["references"]) == 3
+
+
+def test_duration_goes_to_the_nearest_not_the_next_longer() -> None:
+    # Pika 5/10: 6 s is one second from 5 s and four from 10 s; 10 s would double the cost
+    pika = fit_request("fal", request(6, "16:9"))
+    assert pika.duration == 5
+    assert pika.changes[0] == ("duration 6s → 5s (the nearest allowed; "
+                               "fal-ai/pika/v2.2/text-to-video allows 5, 10 s)")
+    assert pika.cost == pytest.approx(5 * TABLE["fal"].models[pika.model].price_for(
+        pika.params["size"]))
+    assert fit_request("fal", request(7.5, "16:9")).duration == 10     # tie → the longer
+    assert fit_request("fal", request(7.4, "16:9")).duration == 5
+    # sora-2 4/8/12: 6 s is equally near 4 and 8 → 8, and the text says why
+    sora = fit_request("openai", request(6, "16:9"))
+    assert sora.changes[0] == ("duration 6s → 8s (4s and 8s are equally near; took the longer; "
+                               "sora-2 allows 4, 8, 12 s)")
+    assert fit_request("openai", request(5, "16:9")).duration == 4
+    # out of range: capped, and said so
+    capped = fit_request("openai", request(30, "16:9"))
+    assert capped.duration == 12
+    assert "(the longest sora-2 allows;" in capped.changes[0]
+    short = fit_request("luma", request(1, "16:9"))
+    assert short.duration == 5
+    assert "the shortest" in short.changes[0]
+
+
+def test_previz_keeps_any_duration_in_its_range() -> None:
+    for seconds in (0.5, 1.0, 6.0, 7.25, 120.0):
+        f = fit_request("previz", request(seconds, "16:9"))
+        assert f.duration == seconds
+        assert not any(c.startswith("duration") for c in f.changes)
+    f = fit_request("previz", request(200, "16:9"))
+    assert f.duration == 120
+    assert f.changes[0].startswith("duration 200s → 120s (the longest")
