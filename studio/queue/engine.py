@@ -10,8 +10,9 @@ state to resume from:
 * ``submitting`` (reply lost, or found so after a restart): never sent again blindly. The
   provider's list endpoint is searched for the job (same prompt and model, created after
   ``submitted_at - RECONCILE_SLACK``, not already claimed); found → ``running``; not found
-  after a grace period → ``queued`` again. With no list endpoint the job waits for the
-  user (``needs_decision``: `studio queue decide`).
+  once RECONCILE_WINDOW (longer than the create's own timeout) has passed since it was sent
+  → ``queued`` again. With no list endpoint the job waits for the user
+  (``needs_decision``: `studio queue decide`).
 * ``running``: polled, honouring the provider's hint (``openai-poll-after-ms``).
 * ``downloading``: the take goes to ``media/.incoming/<job>.mp4.part``, is verified (length,
   type, decodes), renamed, and ingested by :func:`studio.results.ingest`; then the job is
@@ -49,6 +50,10 @@ log = logging.getLogger(__name__)
 TICK = 0.25                  # scheduler wake-up when nothing happens (seconds)
 RECONCILE_TRIES = 3          # list searches before a lost create counts as never made
 RECONCILE_DELAY = 2.0        # seconds between those searches
+# A lost create may still be in flight on the server (a slow create answers after up to the
+# client's 60 s timeout). Only once this long has passed since it was sent does "not in the
+# list" mean "never arrived"; until then the job keeps searching and is never sent again.
+RECONCILE_WINDOW = 90.0
 MAX_SUBMIT_ATTEMPTS = 8      # 429 / unreachable before the job fails
 MAX_DOWNLOAD_ATTEMPTS = 4
 MIN_POLL, MAX_POLL = 0.2, 60.0
@@ -546,6 +551,7 @@ class QueueEngine:
         since = (job.submitted_at or job.created_at) - P.RECONCILE_SLACK
         provider = self._provider(job.provider)
         tries = 0
+        searching_noted = False
         while tries < RECONCILE_TRIES:
             if self._status_of(job.id) != J.SUBMITTING:
                 raise _Stop
@@ -575,7 +581,18 @@ class QueueEngine:
                            progress=found.progress, error=None, expires_at=found.expires_at)
                 return True
             tries += 1
-            if tries < RECONCILE_TRIES:
+            deadline = (job.submitted_at or job.created_at) + RECONCILE_WINDOW * self.sleep_scale
+            if tries >= RECONCILE_TRIES and time.time() < deadline:
+                tries = RECONCILE_TRIES - 1  # keep asking until the window has passed
+                if not searching_noted:
+                    searching_noted = True
+                    J.note(self.store, self._conn, job.id,
+                           f"not on {job.provider} yet; the create may still be in flight, "
+                           "asking again until it is certain (it will not be sent twice)")
+                    self._publish(job.id)
+                await asyncio.sleep(min(max(self.reconcile_delay, 0.01),
+                                        max(deadline - time.time(), 0.01)))
+            elif tries < RECONCILE_TRIES:
                 await asyncio.sleep(self.reconcile_delay)
             if self._current(job.id).status != J.SUBMITTING:
                 raise _Stop
