@@ -13,6 +13,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -214,3 +215,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("interrupted")
         return 130
+    except Exception as exc:  # an unexpected failure: a plain line, details in the log
+        if os.environ.get("STUDIO_DEBUG"):
+            raise
+        log.exception("studio %s failed", getattr(args, "command", ""))
+        err(f"studio {getattr(args, 'command', '')}: unexpected error: "
+            f"{type(exc).__name__}: {exc}")
+        err("This is a bug in Brief Studio. Run again with STUDIO_DEBUG=1 for the traceback, "
+            "or send the log file (Help > Open log folder).")
+        return 1

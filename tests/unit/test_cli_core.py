@@ -86,3 +86,17 @@ def test_console_script_routes_subcommands(sample_copy: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "=== s02-lace-up" in proc.stdout
+
+
+def test_unexpected_error_is_one_plain_line(sample_copy: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import studio.compiler
+
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(studio.compiler, "compile_shot", boom)
+    monkeypatch.delenv("STUDIO_DEBUG", raising=False)
+    assert main(["prompt", str(sample_copy)]) == 1
+    err = capsys.readouterr().err
+    assert "unexpected error: RuntimeError: kaboom" in err and "Traceback" not in err
