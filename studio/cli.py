@@ -200,10 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    from studio.logsetup import configure_logging
+
+    log_path = configure_logging(verbose=args.verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
@@ -218,9 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an unexpected failure: a plain line, details in the log
         if os.environ.get("STUDIO_DEBUG"):
             raise
-        log.exception("studio %s failed", getattr(args, "command", ""))
+        # the traceback goes to the log file only (INFO: below the console's level)
+        log.info("studio %s failed", getattr(args, "command", ""), exc_info=True)
         err(f"studio {getattr(args, 'command', '')}: unexpected error: "
             f"{type(exc).__name__}: {exc}")
-        err("This is a bug in Brief Studio. Run again with STUDIO_DEBUG=1 for the traceback, "
-            "or send the log file (Help > Open log folder).")
+        err(f"This is a bug in Brief Studio; the details are in {log_path} "
+            "(or run again with STUDIO_DEBUG=1).")
         return 1
