@@ -36,7 +36,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             "valid_from": cameo.valid_from.isoformat() if cameo else None,
             "valid_until": cameo.valid_until.isoformat() if cameo else None,
             "days_left": s.days_left,
-            "shots": shots_showing(doc.project, s.id),
+            "shots": shots_showing(doc.project, s.id, doc.root),
             "reasons": s.reasons,
         })
     if args.json:
@@ -100,6 +100,8 @@ def cmd_revoke(args: argparse.Namespace) -> int:
         out(f"  flagged result {result_id}")
     if report.file_problem:
         err(f"note: {report.file_problem}; the audit log records the revocation")
+    if report.ledger_problem:
+        err(f"warning: {report.ledger_problem}")
     return 0
 
 

@@ -33,10 +33,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     for r in items:
         stars = "reject" if r["rating"] < 0 else "*" * r["rating"] or "-"
         flag = "  CONSENT: " + r["consent_flag"] if r["consent_flag"] else ""
+        gone = f"  MISSING: no file at {r['path']}" if r["missing"] else ""
         c2pa = f"  c2pa:{r['c2pa']['validation_state']}" if r["c2pa"] else ""
         dur = f"{r['duration']:.1f}s" if r["duration"] is not None else "?"
         out(f"{r['id']}  {r['shot'] or '-':<10} {dur:>6}  {stars:<6} "
-            f"{r['review']['status']:<17} {', '.join(r['tags'])}{c2pa}{flag}")
+            f"{r['review']['status']:<17} {', '.join(r['tags'])}{c2pa}{gone}{flag}")
     return 0
 
 
@@ -90,7 +91,24 @@ def cmd_import(args: argparse.Namespace) -> int:
             out(f"imported {o.result_id} {o.path}")
             if o.note:
                 err(f"warning: {o.note}")
+            _consent_note(root, o.result_id)
     return 1 if failed else 0
+
+
+def _consent_note(root: Path, result_id: str | None) -> None:
+    """Say which real people an imported take shows (its shot's cameos) and any consent flag."""
+    from studio.results import get_result
+
+    if not result_id:
+        return
+    try:
+        info = get_result(root, result_id)
+    except StudioError:
+        return
+    if info.get("cameos"):
+        out(f"  shows {', '.join(info['cameos'])} (the shot's cameos)")
+    if info.get("consent_flag"):
+        err(f"warning: {result_id} is flagged and will not be exported: {info['consent_flag']}")
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:

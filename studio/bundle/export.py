@@ -2,8 +2,10 @@
 
 Selection (:func:`plan_export`): by default the approved takes plus each shot's selected
 take; ``all_takes`` includes every take; ``take_ids`` picks exactly those. A take flagged by
-a revoked consent (``results.consent_flag``) is never shipped: if one is in the selection
-the export fails naming it, unless ``skip_flagged`` is set, which leaves it out and says so.
+a revoked consent (``results.consent_flag``) is never shipped, nor is one whose cameos'
+consent is not valid *now* (:func:`recheck_consent`, run when planning and again right
+before writing): if one is in the selection the export fails naming it, unless
+``skip_flagged`` is set, which leaves it out and says so.
 
 Likeness (:func:`withheld_likeness`): a reference image that is the likeness of a cameo
 whose consent is not active (revoked, expired, pending, unverified, or a record that cannot
@@ -142,7 +144,7 @@ class ExportPlan:
     options: ExportOptions
     all_takes: list[TakeInfo]
     takes: list[TakeInfo]  # selected, in shot order
-    flagged: list[TakeInfo]  # selected but flagged by a revoked consent
+    flagged: list[TakeInfo]  # selected but flagged: consent revoked or not valid now
     chosen: dict[str, TakeInfo]  # shot id -> the take on the timeline / in the PDF
     cameo_files: list[Path]
     reference_files: list[Path]
@@ -164,7 +166,8 @@ class ExportPlan:
         if self.flagged and not self.options.skip_flagged:
             names = ", ".join(f"{t.id} (shot {t.shot_id}: {t.consent_flag})" for t in self.flagged)
             out.append(
-                f"{len(self.flagged)} selected take(s) are flagged by a revoked consent and "
+                f"{len(self.flagged)} selected take(s) show a person whose consent is revoked "
+                f"or not valid now, and "
                 f"cannot be shipped: {names}. Reject or deselect them, or export with "
                 "--skip-flagged to leave them out."
             )
@@ -368,6 +371,7 @@ def plan_export(root: Path, options: ExportOptions | None = None,
                       if t.review_status == "approved" or t.id in selected_ids]
     chosen_set.sort(key=lambda t: (shot_order.get(t.shot_id or "", len(shot_order)),
                                    t.created_at, t.id))
+    recheck_consent(root, project, chosen_set)
     flagged = [t for t in chosen_set if t.consent_flag]
     takes = [t for t in chosen_set if not t.consent_flag]
     missing = [f"{t.id} ({root / t.path})" for t in takes if not (root / t.path).is_file()]
@@ -396,6 +400,31 @@ def plan_export(root: Path, options: ExportOptions | None = None,
         missing=missing,
         withheld=withheld,
     )
+
+
+def recheck_consent(root: Path, project: Any, takes: list[TakeInfo]) -> list[TakeInfo]:  # noqa: ANN401
+    """Check every take's cameos against consent *now* (not only the stored flag).
+
+    A take whose cameos (recorded, plus everyone its shot shows in the current brief) may
+    not be shown now gets ``consent_flag`` set (in memory), so it is refused or skipped
+    like a take flagged by a revocation. Returns the takes newly flagged.
+    """
+    try:
+        from studio.consent import take_consent
+    except ImportError:  # pragma: no cover - the consent module is part of the core
+        return []
+    cache: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
+    newly = []
+    for take in takes:
+        if take.consent_flag:
+            continue
+        key = (take.shot_id, tuple(str(c) for c in take.cameos or []))
+        if key not in cache:
+            cache[key] = take_consent(root, key[1], take.shot_id, project=project)[1]
+        if cache[key]:
+            take.consent_flag = "consent not valid now: " + "; ".join(cache[key])
+            newly.append(take)
+    return newly
 
 
 # -- redaction and summaries --------------------------------------------------------------
@@ -627,6 +656,11 @@ def export_bundle(
     """Write the bundle to ``out`` (temp name beside it, then rename). Returns a summary."""
     started = time.monotonic()
     plan = plan or plan_export(Path(root), options)
+    late = recheck_consent(plan.doc.root, plan.doc.project, plan.takes)  # a plan made earlier
+    if late:
+        plan.flagged.extend(late)
+        plan.takes = [t for t in plan.takes if not t.consent_flag]
+        plan.chosen = {k: t for k, t in plan.chosen.items() if not t.consent_flag}
     problems = plan.problems()
     if problems:
         raise BundleError("\n".join(problems))

@@ -1,6 +1,8 @@
 """Linter rules for cameos (imported lazily by studio.linter).
 
 - ``consent`` (error): a cameo the shot shows has no valid consent for this use now.
+- ``cameo-not-listed`` (error): the shot shows a cameo through a character they play or a
+  likeness reference image, but its ``cameos`` list does not name them.
 - ``cameo-restriction`` (warning): the compiled prompt touches a cameo's avoided topics or
   a significant word of their written restrictions (e.g. "no alcohol" and a prompt that
   mentions alcohol).
@@ -13,9 +15,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from studio.compiler import compile_shot
-from studio.consent.enforce import check_shot
+from studio.consent.enforce import check_cameos
 from studio.consent.model import Cameo
 from studio.consent.records import load_entry
+from studio.consent.shown import LISTED, describe, shown_via
 from studio.linter import Lint, LintContext, register_check
 
 # Words that carry no topic in a restriction sentence.
@@ -69,18 +72,28 @@ def prompt_touches(prompt: str, cameo: Cameo) -> list[tuple[str, str]]:
 def _cameo_consent(ctx: LintContext, i: int, shot: object) -> Iterable[Lint]:
     from studio.model import Shot
 
-    if ctx.root is None or not isinstance(shot, Shot) or not shot.cameos:
+    if ctx.root is None or not isinstance(shot, Shot):
         return
     root = Path(ctx.root)
-    present = [c for c in shot.cameos if (root / "cameos" / f"{c}.yaml").is_file()]
-    # unknown ids are reported by the core linter's unknown-cameo rule
+    via = shown_via(root, ctx.project, shot)
+    if not via:
+        return
     prompt: str | None = None
-    for j, cameo_id in enumerate(shot.cameos):
-        if cameo_id not in present:
-            continue
-        single = shot.model_copy(update={"cameos": [cameo_id]})
-        for reason in check_shot(root, ctx.project, single):
-            yield Lint("error", "consent", reason, shot.id, ("shots", i, "cameos", j))
+    for cameo_id, ways in via.items():
+        if LISTED in ways:
+            loc: tuple[str | int, ...] = ("shots", i, "cameos", shot.cameos.index(cameo_id))
+        else:
+            loc = _implied_loc(shot, i, ways)
+            yield Lint(
+                "error", "cameo-not-listed",
+                f"shows {cameo_id} via {describe(ways)} but the shot's cameos list does not "
+                f"name {cameo_id}: add them to cameos so consent is tracked and checked",
+                shot.id, loc,
+            )
+        if not (root / "cameos" / f"{cameo_id}.yaml").is_file():
+            continue  # unknown ids are reported by the core linter's unknown-cameo rule
+        for reason in check_cameos(root, ctx.project, shot, [cameo_id], via=via):
+            yield Lint("error", "consent", reason, shot.id, loc)
         entry = load_entry(root, cameo_id)
         if entry.cameo is None:
             continue
@@ -92,3 +105,19 @@ def _cameo_consent(ctx: LintContext, i: int, shot: object) -> Iterable[Lint]:
                 f"the prompt mentions {term!r}, which touches {entry.cameo.name}'s {source}",
                 shot.id, ("shots", i, "prose"),
             )
+
+
+def _implied_loc(shot: object, i: int, ways: list[str]) -> tuple[str | int, ...]:
+    """Where in the brief a not-listed cameo comes from (the first way found)."""
+    from studio.model import Shot
+
+    assert isinstance(shot, Shot)
+    for way in ways:
+        kind, _, name = way.partition(" ")
+        if kind in ("character", "speaker"):
+            for j, line in enumerate(shot.dialogue):
+                if line.speaker == name:
+                    return ("shots", i, "dialogue", j, "speaker")
+        if kind == "reference" and name in shot.references:
+            return ("shots", i, "references", shot.references.index(name))
+    return ("shots", i, "cameos")

@@ -90,7 +90,7 @@ def sent_references(project: Project, shot: Shot) -> list[str]:
 
 def shown_via(root: Path, project: Project, shot: Shot) -> dict[str, list[str]]:
     """Cameo id -> how the shot shows them (``"listed"``, ``"character maya"``,
-    ``"dialogue speaker"``, ``"reference references/x.png"``), in a stable order:
+    ``"speaker sam-lee"``, ``"reference references/x.png"``), in a stable order:
     the shot's ``cameos`` first, then the others by id."""
     root = Path(root)
     out: dict[str, list[str]] = {c: [LISTED] for c in shot.cameos}
@@ -113,7 +113,7 @@ def shown_via(root: Path, project: Project, shot: Shot) -> dict[str, list[str]]:
             if likeness is None:
                 likeness = _likeness(root)
             if line.speaker in likeness.cameo_ids:
-                add(line.speaker, "dialogue speaker")
+                add(line.speaker, f"speaker {line.speaker}")
     refs = sent_references(project, shot)
     if refs:
         if likeness is None:

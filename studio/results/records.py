@@ -186,14 +186,18 @@ def result_dict(row: sqlite3.Row | dict[str, Any], *, tags: Sequence[str] = (),
                 root: Path | None = None) -> dict[str, Any]:
     """The stable JSON form of a result (documented in docs/readme/results.md).
 
-    ``path`` and ``thumbnail`` are absolute when ``root`` is given, else project-relative.
+    ``path`` and ``thumbnail`` are absolute when ``root`` is given (a relative root is
+    resolved against the current directory), else project-relative. ``missing`` is true when
+    the take file is not on disk (None without ``root``: it cannot be checked).
     """
     r = dict(row)
+    base = None if root is None else (Path(root) if Path(root).is_absolute()
+                                      else Path(root).resolve())
 
     def place(rel: str | None) -> str | None:
         if rel is None:
             return None
-        return str(Path(root) / rel) if root is not None else rel
+        return str(base / rel) if base is not None else rel
 
     def loads(text: str | None, default: Any) -> Any:  # noqa: ANN401
         if not text:
@@ -208,6 +212,7 @@ def result_dict(row: sqlite3.Row | dict[str, Any], *, tags: Sequence[str] = (),
         "shot": r["shot_id"],
         "job_id": r["job_id"],
         "path": place(r["path"]),
+        "missing": None if base is None else not (base / r["path"]).is_file(),
         "thumbnail": place(r["thumbnail"]),
         "duration": r["duration"],
         "width": r["width"],
@@ -259,14 +264,15 @@ def list_results(root: Path, *, tag: str | Sequence[str] | None = None,
     with contextlib.closing(_connect(root)) as conn:
         rows = conn.execute(sql, params).fetchall()
         tag_map = _tags_for(conn, [r["id"] for r in rows])
-    return [result_dict(r, tags=tag_map[r["id"]], root=Path(root)) for r in rows]
+    base = Path(root).resolve()
+    return [result_dict(r, tags=tag_map[r["id"]], root=base) for r in rows]
 
 
 def get_result(root: Path, result_id: str) -> dict[str, Any]:
     with contextlib.closing(_connect(root)) as conn:
         row = _row(conn, root, result_id)
         tags = _tags_for(conn, [result_id])[result_id]
-    return result_dict(row, tags=tags, root=Path(root))
+    return result_dict(row, tags=tags, root=Path(root).resolve())
 
 
 def all_tags(root: Path) -> list[tuple[str, int]]:
@@ -527,6 +533,9 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
         info = media.verify_video(src)
     except media.MediaError as exc:
         raise ResultError(str(exc)) from None
+    # consent at ingest: record everyone the take shows (the job's cameos and the shot's in
+    # the brief) and flag it at once if any of them may not be shown now
+    cameos, consent_flag = _consent_at_ingest(root, shot_id, cameos)
     rid = result_id or new_result_id()
     media_dir = root / MEDIA_DIR
     final = media_dir / rid
@@ -565,6 +574,7 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
             "imported": int(imported), "parent_id": parent_id,
             "c2pa_json": json.dumps(c2pa) if c2pa is not None else None,
             "cameos_json": json.dumps(list(cameos)), "rating": _check_rating(rating),
+            "consent_flag": consent_flag,
         }
         clean_tags = _clean_tags(tags)
         write_xmp(staging / XMP_NAME, _xmp_record(_FakeRow(row), clean_tags))
@@ -592,10 +602,38 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
     if move:
         with contextlib.suppress(OSError):
             src.unlink()
+    if consent_flag is None and cameos:
+        # a revocation that committed between the check above and the insert did not see
+        # this row; check again now that it is visible to any later revocation
+        _, late_flag = _consent_at_ingest(root, shot_id, cameos)
+        if late_flag:
+            _set_consent_flag(root, rid, late_flag)
     log.info("result %s ingested from %s (shot %s, job %s)", rid, src.name, shot_id, job_id)
     if bus is not None:
         bus.publish(events.RESULT_ADDED, result_id=rid, shot_id=shot_id, job_id=job_id)
     return rid
+
+
+def _consent_at_ingest(root: Path, shot_id: str | None,
+                       cameos: Sequence[str]) -> tuple[list[str], str | None]:
+    """(cameos the take shows, consent flag or None) — see studio.consent.take_consent."""
+    try:
+        from studio.consent import take_consent
+    except ImportError:  # pragma: no cover - the consent module is part of the core
+        return list(cameos), None
+    shown, reasons = take_consent(root, cameos, shot_id)
+    if not reasons:
+        return shown, None
+    return shown, "consent not valid when the take arrived: " + "; ".join(reasons)
+
+
+def _set_consent_flag(root: Path, result_id: str, flag: str) -> None:
+    store = Store.for_project(root)
+    with contextlib.closing(store.connect()) as conn, store.transaction(conn):
+        conn.execute("UPDATE results SET consent_flag = ? WHERE id = ? AND consent_flag IS NULL",
+                     (flag, result_id))
+    with contextlib.suppress(ResultError):
+        write_sidecar(root, result_id)
 
 
 def _check_rating(n: object) -> int:

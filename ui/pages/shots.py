@@ -110,17 +110,16 @@ def consent_problems(root: Path, project: Project) -> dict[str, list[str]]:
         consent = importlib.import_module("studio.consent")
         check = consent.shot_consent_problems
     except (ImportError, AttributeError) as exc:
-        log.info("consent check not available: %s", exc)
-        return {}
+        log.warning("consent check not available: %s", exc)
+        return {s.id: [f"consent cannot be checked: {exc}"] for s in project.shots if s.cameos}
     out: dict[str, list[str]] = {}
     for shot in project.shots:
-        if not shot.cameos:
-            continue
+        # every shot: a character or a likeness reference can show a cameo not listed
         try:
             problems = check(root, project, shot)
         except Exception as exc:  # noqa: BLE001 - another module's bug must not break the strip
             log.warning("consent check failed for %s: %s", shot.id, exc)
-            continue
+            problems = [f"consent cannot be checked: {exc}"]
         if problems:
             out[shot.id] = [str(p) for p in problems]
     return out
