@@ -626,7 +626,10 @@ class MainWindow(QMainWindow):
         self._forced_dirty = False
         self._build_workspace()
         self.settings.add_recent(doc.root)
-        self.settings.save()
+        if self.isVisible():
+            self.after_paint(self.settings.save)  # an fsync: not before the first frame
+        else:
+            self.settings.save()
         self.start.set_recent(self.settings.recent)
         self._update_title()
         self._update_actions()
