@@ -306,6 +306,17 @@ def cmd_key_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    """argparse type for counts: a whole number of at least 1 (else a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this feature's subcommands to the `studio` parser."""
     q = sub.add_parser("queue", help="send shots to a generation provider")
@@ -314,12 +325,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = qs.add_parser("add", help="queue shots (consent and budget are checked)")
     p.add_argument("project")
-    p.add_argument("--shot", action="append", metavar="ID", help="a shot id (repeatable)")
-    p.add_argument("--all", action="store_true", help="every shot of the brief")
+    which = p.add_mutually_exclusive_group(required=True)  # neither or both: usage error, exit 2
+    which.add_argument("--shot", action="append", metavar="ID", help="a shot id (repeatable)")
+    which.add_argument("--all", action="store_true", help="every shot of the brief")
     p.add_argument("--provider", help="provider id (default: settings, else previz)")
     p.add_argument("--model", help="provider model (default: the provider's default)")
-    p.add_argument("--variants", type=int, metavar="N",
-                   help="takes per shot (default: each shot's variants)")
+    p.add_argument("--variants", type=_positive_int, metavar="N",
+                   help="takes per shot, 1 or more (default: each shot's variants)")
     p.set_defaults(func=cmd_add)
 
     p = qs.add_parser("list", help="list jobs")

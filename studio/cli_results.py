@@ -30,13 +30,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not items:
         out("no results")
         return 0
+    shot_w = max(10, *(len(r["shot"] or "-") for r in items))
     for r in items:
         stars = "reject" if r["rating"] < 0 else "*" * r["rating"] or "-"
         flag = "  CONSENT: " + r["consent_flag"] if r["consent_flag"] else ""
         gone = f"  MISSING: no file at {r['path']}" if r["missing"] else ""
         c2pa = f"  c2pa:{r['c2pa']['validation_state']}" if r["c2pa"] else ""
         dur = f"{r['duration']:.1f}s" if r["duration"] is not None else "?"
-        out(f"{r['id']}  {r['shot'] or '-':<10} {dur:>6}  {stars:<6} "
+        out(f"{r['id']}  {r['shot'] or '-':<{shot_w}} {dur:>6}  {stars:<6} "
             f"{r['review']['status']:<17} {', '.join(r['tags'])}{c2pa}{gone}{flag}")
     return 0
 

@@ -188,7 +188,12 @@ def test_cli_add_list_json_and_refusals(sample_copy: Path) -> None:
 
     assert main(["queue", "add", str(sample_copy), "--shot", "s01-ridge-dawn", "--shot",
                  "s02-lace-up", "--provider", "openai", "--variants", "2"]) == 0
-    assert main(["queue", "add", str(sample_copy)]) == 1
+    # usage errors exit 2 (argparse): neither --shot nor --all, both, --variants < 1
+    for bad in ([], ["--all", "--shot", "s01-ridge-dawn"], ["--all", "--variants", "0"],
+                ["--all", "--variants", "-3"], ["--all", "--variants", "two"]):
+        with pytest.raises(SystemExit) as info:
+            main(["queue", "add", str(sample_copy), *bad])
+        assert info.value.code == 2, bad
     assert main(["queue", "add", str(sample_copy), "--shot", "nope"]) == 1
     proc = subprocess.run([sys.executable, "-m", "ui.main", "queue", "list", str(sample_copy),
                            "--json"], capture_output=True, text=True, cwd=REPO, timeout=60)

@@ -1,4 +1,5 @@
-"""Paints one take in the grid: thumbnail, shot, duration, rating, review badge, consent flag."""
+"""Paints one take in the grid: thumbnail, shot, duration, rating, review badge, consent flag,
+and a "file missing" band when the take file is gone."""
 
 from __future__ import annotations
 
@@ -69,7 +70,14 @@ class TakeDelegate(QStyledItemDelegate):
             painter.fillRect(flag, QColor("#c0392b"))
             painter.setPen(QColor("white"))
             painter.drawText(flag, Qt.AlignmentFlag.AlignCenter, "!")
-        if take.duration:
+        if take.missing:
+            band = QRect(thumb_rect.left(), thumb_rect.bottom() - 17, thumb_rect.width(), 18)
+            painter.fillRect(band, QColor(192, 57, 43, 225))
+            painter.setPen(QColor("white"))
+            painter.drawText(band.adjusted(4, 0, -4, 0),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             "file missing")
+        elif take.duration:
             text = f"{take.duration:.1f}s"
             w = painter.fontMetrics().horizontalAdvance(text) + 6
             dur = QRect(thumb_rect.right() - w - 2, thumb_rect.bottom() - 16, w, 14)

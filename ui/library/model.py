@@ -58,10 +58,18 @@ class Take(NamedTuple):
     provider: str | None
     consent_flag: str | None
     created_at: float
+    missing: bool = False  # the take file is not on disk (checked when the page is read)
 
 
 _COLUMNS = ("r.id, r.shot_id, r.thumbnail, r.rating, r.review_status, r.duration, r.provider, "
-            "r.consent_flag, r.created_at")
+            "r.consent_flag, r.created_at, r.path")
+
+
+def _take(row: Any, root: Path) -> Take:  # noqa: ANN401
+    """A Take from a _COLUMNS row; the last column (the take's path) becomes ``missing``."""
+    values = tuple(row)
+    rel = values[-1]
+    return Take(*values[:-1], missing=not rel or not (root / rel).is_file())
 
 
 def query_page(store: Store, flt: ResultFilter, offset: int, limit: int) -> list[Take]:
@@ -69,7 +77,8 @@ def query_page(store: Store, flt: ResultFilter, offset: int, limit: int) -> list
     sql, params = flt.page_sql(_COLUMNS, limit, offset)
     with contextlib.closing(store.connect()) as conn:
         rows = conn.execute(sql, params).fetchall()
-    return [Take(*tuple(r)) for r in rows]
+    root = store.path.parent
+    return [_take(r, root) for r in rows]
 
 
 def query_count(store: Store, flt: ResultFilter) -> int:
@@ -85,7 +94,7 @@ def query_one(store: Store, flt: ResultFilter, result_id: str) -> Take | None:
     with contextlib.closing(store.connect()) as conn:
         row = conn.execute(f"SELECT {_COLUMNS} FROM results r{clause}",
                            [*params, result_id]).fetchone()
-    return Take(*tuple(row)) if row else None
+    return _take(row, store.path.parent) if row else None
 
 
 class _ThumbJob(QRunnable):
@@ -403,8 +412,9 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             dur = f"{t.duration:.1f}s" if t.duration else "?"
             flag = f"\nconsent: {t.consent_flag}" if t.consent_flag else ""
+            gone = "\nthe take file is missing" if t.missing else ""
             return f"{t.id}\nshot {t.shot or '-'} · {dur} · {t.provider or 'imported'}\n" \
-                   f"rating {t.rating} · {t.review.replace('_', ' ')}{flag}"
+                   f"rating {t.rating} · {t.review.replace('_', ' ')}{flag}{gone}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbs.get(t.thumbnail)
         if role == IdRole:

@@ -7,7 +7,18 @@ import re
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QDate, QSize, QStringListModel, Qt, QTime, QTimer, Signal
+from PySide6.QtCore import (
+    QDate,
+    QMargins,
+    QPoint,
+    QRect,
+    QSize,
+    QStringListModel,
+    Qt,
+    QTime,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QContextMenuEvent,
     QGuiApplication,
@@ -24,10 +35,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QLineEdit,
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QTreeView,
     QVBoxLayout,
@@ -93,6 +107,100 @@ class ValueLabel(QLabel):
         menu.exec(event.globalPos())
 
 
+class FlowLayout(QLayout):
+    """Lays widgets out left to right and wraps onto further rows when the width runs out.
+
+    Every item keeps at least its size hint, so a narrow pane gets an extra row instead of
+    clipped combo boxes and elided button labels. Height-for-width, so the parent layout
+    gives it the rows it needs.
+    """
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6):
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._arrange(QRect(0, 0, width, 0), apply=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        self._arrange(rect, apply=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        # one row when there is room for it
+        visible = [i for i in self._items if not i.isEmpty()]
+        width = sum(i.sizeHint().width() for i in visible) + \
+            self._spacing * max(0, len(visible) - 1)
+        height = max((i.sizeHint().height() for i in visible), default=0)
+        m = self.contentsMargins()
+        return QSize(width + m.left() + m.right(), height + m.top() + m.bottom())
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        size = QSize()
+        for item in self._items:
+            if not item.isEmpty():
+                size = size.expandedTo(item.minimumSize().expandedTo(item.sizeHint()))
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _arrange(self, rect: QRect, apply: bool) -> int:
+        m: QMargins = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, row_height = area.x(), area.y(), 0
+        row: list[tuple[QLayoutItem, QSize]] = []
+
+        def place_row() -> None:
+            for item, size in row:
+                if apply:
+                    # vertically centred in the row
+                    top = item_y + (row_height - size.height()) // 2
+                    item.setGeometry(QRect(QPoint(item_x[id(item)], top), size))
+
+        item_x: dict[int, int] = {}
+        item_y = y
+        for item in self._items:
+            if item.isEmpty():
+                continue
+            size = item.sizeHint().expandedTo(item.minimumSize())
+            if row and x + size.width() > area.right() + 1:
+                place_row()
+                y += row_height + self._spacing
+                x, row_height, row = area.x(), 0, []
+                item_y = y
+            item_x[id(item)] = x
+            row.append((item, size))
+            x += size.width() + self._spacing
+            row_height = max(row_height, size.height())
+        place_row()
+        return y + row_height - rect.y() + m.bottom()
+
+
+def _keep_size(widget: QWidget) -> QWidget:
+    """Never squeeze ``widget`` below its size hint (no clipped text)."""
+    widget.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+    return widget
+
+
 class FilterBar(QWidget):
     """Search text (FTS5), tag chips with completion, rating ≥, status, shot, provider,
     date range and sort. Emits :attr:`changed` with a :class:`ResultFilter`."""
@@ -114,46 +222,68 @@ class FilterBar(QWidget):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.tag_input.setCompleter(completer)
         self.rating = QComboBox()
+        self.rating.setAccessibleName("Minimum rating")
         self.rating.addItem("rating: any", None)
         for n in range(1, 6):
             self.rating.addItem(f"≥ {'★' * n}", n)
         self.rating.addItem("not rejected", 0)
         self.status = QComboBox()
+        self.status.setAccessibleName("Review status")
         self.status.addItem("status: any", None)
         for s in REVIEW_STATUSES:
             self.status.addItem(s.replace("_", " "), s)
         self.shot = QComboBox()
+        self.shot.setAccessibleName("Shot")
         self.shot.addItem("shot: any", None)
         self.provider = QComboBox()
+        self.provider.setAccessibleName("Provider")
         self.provider.addItem("provider: any", None)
         self.order = QComboBox()
         for key in ORDERS:
             self.order.addItem(f"sort: {key}", key)
-        # row 1: what to find (search, tag, sort); row 2: narrowing (chips, combos, dates)
-        row.addWidget(self.search, 1)
-        row.addWidget(self.tag_input)
-        row.addWidget(self.order)
-        outer.addLayout(row)
-        row2 = QHBoxLayout()
-        self.chips = QHBoxLayout()
-        row2.addLayout(self.chips)
-        row2.addStretch(1)
-        for w in (self.rating, self.status, self.shot, self.provider):
-            row2.addWidget(w)
+        self.order.setAccessibleName("Sort order")
         self.since = QDateEdit(calendarPopup=True)
         self.until = QDateEdit(calendarPopup=True)
-        for d in (self.since, self.until):
+        for d, name in ((self.since, "Made from"), (self.until, "Made until")):
             d.setSpecialValueText("—")
             d.setMinimumDate(QDate(2000, 1, 1))
             d.setDate(d.minimumDate())
             d.setDisplayFormat("yyyy-MM-dd")
-        row2.addWidget(QLabel("from"))
-        row2.addWidget(self.since)
-        row2.addWidget(QLabel("to"))
-        row2.addWidget(self.until)
+            d.setAccessibleName(name)
         self.clear = QToolButton(text="Clear filters")
-        row2.addWidget(self.clear)
-        outer.addLayout(row2)
+        # every control keeps its full text: the combos are as wide as their longest entry
+        # (the shot list is refilled later, so they adjust to contents), nothing is squeezed
+        for combo in (self.rating, self.status, self.shot, self.provider, self.order):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            _keep_size(combo)
+        for w in (self.tag_input, self.since, self.until, self.clear):
+            _keep_size(w)
+        # row 1: what to find (search, tag, sort); then the narrowing controls and tag
+        # chips, wrapping onto as many rows as the pane's width needs
+        row.addWidget(self.search, 1)
+        row.addWidget(self.tag_input)
+        row.addWidget(self.order)
+        outer.addLayout(row)
+        self.flow = FlowLayout()
+        for w in (self.rating, self.status, self.shot, self.provider):
+            self.flow.addWidget(w)
+        for label, edit in (("from", self.since), ("to", self.until)):
+            pair = QWidget()
+            pl = QHBoxLayout(pair)
+            pl.setContentsMargins(0, 0, 0, 0)
+            pl.setSpacing(4)
+            pl.addWidget(QLabel(label))
+            pl.addWidget(edit)
+            _keep_size(pair)
+            self.flow.addWidget(pair)
+        self.flow.addWidget(self.clear)
+        chips = QWidget()
+        self.chips = QHBoxLayout(chips)
+        self.chips.setContentsMargins(0, 0, 0, 0)
+        self.chips.setSpacing(4)
+        _keep_size(chips)
+        self.flow.addWidget(chips)
+        outer.addLayout(self.flow)
         self.tags: list[str] = []
         self._debounce = QTimer(self, singleShot=True, interval=150)
         self._debounce.timeout.connect(self.emit_changed)

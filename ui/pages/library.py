@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QToolButton,
@@ -51,7 +52,7 @@ from ui.context import ProjectContext
 from ui.library.delegate import CELL, TakeDelegate
 from ui.library.derive import DeriveDialog, lineage_with_kinds
 from ui.library.model import ResultsModel, Take, ThumbnailCache, thumbnail_pool
-from ui.library.panels import DetailsPanel, FilterBar
+from ui.library.panels import DetailsPanel, FilterBar, FlowLayout
 from ui.library.preview import CompareView, PreviewPlayer
 from ui.tasks import run_task
 
@@ -134,8 +135,12 @@ class LibraryPage(QWidget):
         self.grid.setItemDelegate(TakeDelegate(self.grid))
         self.status = QLabel("Loading takes…")
         self.status.setObjectName("libraryStatus")
+        # long messages ("Imported 3 take(s)…", errors) wrap instead of widening the pane
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        bar = QHBoxLayout()
+        # the actions keep their full labels and wrap onto a second row in a narrow pane
+        bar = FlowLayout()
         self.btn_select = QToolButton(text="Set as selected take")
         self.btn_select.setToolTip("Show this take on the shot's storyboard card")
         self.btn_compare = QToolButton(text="Compare A/B")
@@ -154,11 +159,14 @@ class LibraryPage(QWidget):
         self.btn_import = QToolButton(text="Import…")
         self.btn_import.setToolTip("Import video files (or drop them on this page)")
         for b in (self.btn_select, self.btn_compare, self.btn_variations, self.btn_remix,
+                  self.btn_extend, self.btn_import):
+            b.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        for b in (self.btn_select, self.btn_compare, self.btn_variations, self.btn_remix,
                   self.btn_extend):
             bar.addWidget(b)
-        bar.addStretch(1)
-        bar.addWidget(self.status)
-        bar.addWidget(self.btn_import)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.btn_import, 0, Qt.AlignmentFlag.AlignTop)
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -166,6 +174,7 @@ class LibraryPage(QWidget):
         lv.addWidget(self.filters)
         lv.addWidget(self.grid, 1)
         lv.addLayout(bar)
+        lv.addLayout(status_row)
 
         self.preview = PreviewPlayer(self)
         self.details = DetailsPanel(self)
