@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import studio.providers.fal as fal_module
-from tests.e2e.fake_http import all_jobs, queue_shots, run_engine, stop_engine_when
+from tests.e2e.fake_http import all_jobs, job_events, queue_shots, run_engine, stop_engine_when
 from tests.e2e.fal_server import FalServer
 
 KEY = "fal-loopback-id:fal-loopback-secret"
@@ -106,3 +106,54 @@ def test_kill_restart_and_cancel_use_the_stored_urls(fal: FalServer, sample_copy
     (put,) = fal.calls("PUT")
     assert put.path.startswith("/moved/fal-ai/pika/requests/")
     assert put.path.endswith("/cancel")
+
+
+def test_rate_limits_are_waited_out_without_duplicates(fal: FalServer, sample_copy: Path) -> None:
+    fal.url_base = fal.url + "/moved"
+    fal.inject("POST", r"^/fal-ai/", status=429, headers={"Retry-After": "2"},
+               body={"detail": "Too many requests in queue"}, times=2)
+    fal.inject("GET", r"/status$", status=429, headers={"Retry-After": "1"},
+               body={"detail": "Rate limit exceeded"})
+    queue_shots(sample_copy, "fal", ["s02-lace-up"])
+    run_engine(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.status == "succeeded", job.error
+    assert fal.faults == []
+    assert len(fal.calls("POST")) == 3          # two refused, one accepted
+    assert len(fal.requests_by_id) == 1         # the 429s made nothing
+    # the status poll was retried on the URL the submit returned
+    statuses = [r.path for r in fal.calls("GET", r"/status$")]
+    assert len(statuses) >= 2
+    assert all(p.startswith("/moved/fal-ai/pika/requests/") for p in statuses)
+    refused = [e for e in job_events(sample_copy) if "rate limited (429)" in e]
+    assert len(refused) == 2
+    assert all("again in 2.0s" in e for e in refused)
+
+
+def test_lost_create_reply_waits_for_a_decision(fal: FalServer, sample_copy: Path) -> None:
+    from studio.queue.control import decide_job
+
+    # the submit reaches fal (a request is made) but the reply is lost; fal cannot list
+    # requests, so the job is never resent blindly: it waits for the user's decision
+    fal.inject("POST", r"^/fal-ai/", "lost_reply")
+    queue_shots(sample_copy, "fal", ["s02-lace-up"])
+    run_engine(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.needs_decision
+    assert job.status == "submitting"
+    assert "Decide" in (job.error or "")
+    assert "studio queue decide" in (job.error or "")
+    assert len(fal.calls("POST")) == 1
+    assert len(fal.requests_by_id) == 1
+    # running again changes nothing: still waiting, still one submit
+    run_engine(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.needs_decision
+    assert len(fal.calls("POST")) == 1
+    # the user decides to resend: a second submit, and the take arrives
+    assert decide_job(sample_copy, job.id, resend=True).status == "queued"
+    run_engine(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.status == "succeeded", job.error
+    assert not job.needs_decision
+    assert len(fal.calls("POST")) == 2

@@ -77,3 +77,40 @@ def test_kill_while_polling_and_restart(luma: LumaServer, sample_copy: Path) -> 
     (job,) = all_jobs(sample_copy)
     assert job.status == "succeeded", job.error
     assert len(luma.calls("POST")) == 1
+
+
+def test_rate_limits_are_waited_out_without_duplicates(luma: LumaServer,
+                                                       sample_copy: Path) -> None:
+    # two 429s on the create (Retry-After honoured), one on a poll: one generation, no loss
+    luma.inject("POST", r"/generations/video$", status=429, headers={"Retry-After": "2"},
+                body={"detail": "Too many concurrent generations"}, times=2)
+    luma.inject("GET", r"/generations/[^/]+$", status=429, headers={"Retry-After": "1"},
+                body={"detail": "Rate limit exceeded"})
+    queue_shots(sample_copy, "luma", ["s02-lace-up"])
+    run_engine(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.status == "succeeded", job.error
+    assert luma.faults == []                    # every injected 429 was met
+    assert len(luma.calls("POST")) == 3         # two refused, one accepted
+    assert len(luma.generations) == 1           # the 429s made nothing
+    events = job_events(sample_copy)
+    refused = [e for e in events if "rate limited (429)" in e]
+    assert len(refused) == 2, events
+    assert all("Too many concurrent generations" in e for e in refused)
+    assert all("again in 2.0s" in e for e in refused)  # the server's Retry-After
+
+
+def test_endless_rate_limit_gives_up_and_creates_nothing(luma: LumaServer,
+                                                         sample_copy: Path) -> None:
+    from studio.queue.engine import MAX_SUBMIT_ATTEMPTS
+
+    luma.inject("POST", r"/generations/video$", status=429, headers={"Retry-After": "1"},
+                body={"detail": "Rate limit exceeded"}, times=100)
+    queue_shots(sample_copy, "luma", ["s05-packshot"])
+    run_engine(sample_copy)
+    (job,) = all_jobs(sample_copy)
+    assert job.status == "failed"
+    assert f"gave up after {MAX_SUBMIT_ATTEMPTS} attempts" in (job.error or "")
+    assert "rate limited (429)" in (job.error or "")
+    assert len(luma.calls("POST")) == MAX_SUBMIT_ATTEMPTS
+    assert len(luma.generations) == 0
