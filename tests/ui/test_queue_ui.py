@@ -47,7 +47,8 @@ def test_confirm_then_watch_previz_takes_arrive(qtbot, qtmodeltester, ctx: Proje
     text = dialog.summary.toPlainText()
     assert "6s → 8s" in text
     assert "$0.80" in dialog.summary.toHtml()
-    assert "estimated $4.00" in dialog.total.text()
+    # sora-2 (4, 8, 12 s): 6 s → 8 (tie → longer), 5 s → 4 (nearest): 36 s × $0.10
+    assert "estimated $3.60" in dialog.total.text()
     dialog.resize(760, 520)
     dialog.grab().save(str(tmp_path / "queue-dialog.png"))
     if os.environ.get("STUDIO_SHOTS"):
