@@ -408,7 +408,7 @@ def _plan_derived(root: Path, project: Project, kind: str, parent_id: str, promp
     cost = round(duration * model.price_for(size), 4)
     fitted = Fit(provider=caps.id, model=model.id, params=params, changes=changes, cost=cost)
     cameos = list(dict.fromkeys([*parent.cameos, *shown_cameos(root, project, shot)]))
-    consent = check_job_consent(root, project, shot, kind, parent.cameos)
+    consent = check_job_consent(root, project, shot, kind, cameos)  # as the engine will
     store = Store.for_project(root)
     with store.session() as conn:
         spent = J.committed_spend(conn)
@@ -435,14 +435,10 @@ def _plan_derived(root: Path, project: Project, kind: str, parent_id: str, promp
 
 
 def _allowed(want: float, model: ModelCaps) -> float:
-    if model.durations:
-        allowed = sorted(model.durations)
-        longer = [d for d in allowed if d >= want - 1e-9]
-        return longer[0] if longer else allowed[-1]
-    if model.duration_range:
-        lo, hi = model.duration_range
-        return min(max(want, lo), hi)
-    return want
+    """The length the adapter would pick for ``want`` seconds (same policy as a generate)."""
+    from studio.providers.fitting import _fit_duration
+
+    return float(_fit_duration(want, model)[0])
 
 
 def _default_extension(model: ModelCaps) -> float:
