@@ -283,7 +283,8 @@ def cmd_providers(args: argparse.Namespace) -> int:
                          else "any")
             out(f"    {m['id']:<14} durations {durations} s; sizes "
                 f"{', '.join(m['sizes']) or 'any'}; ${m['price']:.2f}/s"
-                + ("; audio" if m["audio"] else "") + ("; remix" if m["remix"] else ""))
+                + ("; audio" if m["audio"] else "") + ("; remix" if m["remix"] else "")
+                + ("; extend" if m.get("extend") else ""))
     return 0
 
 

@@ -214,7 +214,7 @@ class JobSpec:
     model: str
     params: dict[str, Any]               # fitted: prompt, duration, size, aspect, references
     request: dict[str, Any]              # the compiled GenerationRequest (model_dump)
-    kind: str = "generate"               # generate | remix
+    kind: str = "generate"               # generate | remix | extend
     parent_remote_id: str | None = None
 
 

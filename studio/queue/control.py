@@ -64,7 +64,7 @@ def _remote_cancel(root: Path, job: J.Job) -> None:
 def retry_job(root: Path, job_ref: str, bus: EventBus | None = None) -> J.Job:
     """Put a failed/cancelled/blocked job back in the queue (consent and budget re-checked)."""
     from studio.project import load_project
-    from studio.queue.enqueue import check_consent
+    from studio.queue.enqueue import check_job_consent
 
     doc = load_project(root)
     store = Store.for_project(root)
@@ -78,7 +78,7 @@ def retry_job(root: Path, job_ref: str, bus: EventBus | None = None) -> J.Job:
             shot = doc.project.shot(job.shot_id)
         except KeyError:
             raise QueueError(f"shot {job.shot_id} is no longer in the brief") from None
-        consent = check_consent(root, doc.project, shot, remix=job.kind == "remix")
+        consent = check_job_consent(root, doc.project, shot, job.kind, job.cameos)
         if consent:
             reason = "consent: " + "; ".join(consent)
         elif doc.project.budget_usd is not None:

@@ -99,6 +99,7 @@ class Job:
             "provider": self.provider,
             "model": self.model,
             "kind": self.kind,
+            "parent": self.parent_result_id,
             "variant": self.variant,
             "status": self.status,
             "progress": round(self.progress, 4),
