@@ -30,8 +30,8 @@ counts as unverified.
 
 from __future__ import annotations
 
-import hashlib
 import contextlib
+import hashlib
 import json
 import logging
 import sqlite3

@@ -165,7 +165,8 @@ def test_import_with_shot_records_its_cameos_and_revoke_flags_it(
         export_bundle(sample_copy, tmp_path / "b.zip", ExportOptions(take_ids=frozenset({rid})))
     result = export_bundle(sample_copy, tmp_path / "b.zip",
                            ExportOptions(take_ids=frozenset({rid}), skip_flagged=True))
-    assert result.takes == [] and result.skipped_flagged == [rid]
+    assert result.takes == []
+    assert result.skipped_flagged == [rid]
 
 
 def test_take_arriving_after_revocation_is_flagged_at_ingest(
@@ -175,7 +176,8 @@ def test_take_arriving_after_revocation_is_flagged_at_ingest(
     rid = ingest(sample_copy, take_file(tmp_path), shot_id=S03, job_id="job-late",
                  provider="previz", cameos=[MAYA], move=False)
     info = get_result(sample_copy, rid)
-    assert info["consent_flag"] and "revoked" in info["consent_flag"]
+    assert info["consent_flag"]
+    assert "revoked" in info["consent_flag"]
     xmp = (sample_copy / "media" / rid / "take.xmp").read_text()
     assert "revoked" in xmp  # the flag survives a rebuild of the index
 
@@ -207,7 +209,8 @@ def test_export_rechecks_current_consent_of_every_selected_take(
     with pytest.raises(BundleError, match="r-old"):
         export_bundle(sample_copy, tmp_path / "b.zip", plan=ok)
     result = export_bundle(sample_copy, tmp_path / "c.zip", ExportOptions(skip_flagged=True))
-    assert result.takes == ["r-land"] and result.skipped_flagged == ["r-old"]
+    assert result.takes == ["r-land"]
+    assert result.skipped_flagged == ["r-old"]
 
 
 # -- 3. rebuilt or wiped databases do not launder cameos; the audit table is append-only ----
@@ -287,11 +290,13 @@ def test_character_or_reference_shows_the_cameo(sample_copy: Path) -> None:
     assert consent.shown_cameos(sample_copy, doc.project, s03) == {MAYA}
     assert consent.shown_cameos(sample_copy, doc.project, s01) == {MAYA}
     via = consent.shown_via(sample_copy, doc.project, s03)[MAYA]
-    assert "character maya" in via and "reference references/maya-okafor.png" in via
+    assert "character maya" in via
+    assert "reference references/maya-okafor.png" in via
     consent.revoke(sample_copy, MAYA, "withdrawn", "lead")
     for shot in (s03, s01):
         problems = consent.check_shot(sample_copy, doc.project, shot)
-        assert problems and "revoked" in problems[0], shot.id
+        assert problems, shot.id
+        assert "revoked" in problems[0], shot.id
     lints = [x for x in lint_project(doc.project, root=sample_copy)
              if x.code == "cameo-not-listed"]
     assert {x.shot_id for x in lints} == {S01, S03}
@@ -335,12 +340,14 @@ def test_dropped_audit_table_is_reported_everywhere(
     (job,) = queue_shots(sample_copy, [S03])
     sql(sample_copy, "DROP TABLE audit")
     code, out, err = run_cli(capsys, "consent", "list", root, "--json")
-    assert code == 0 and '"status": "unverified"' in out
+    assert code == 0
+    assert '"status": "unverified"' in out
     assert "audit log missing or damaged" in out
     for argv in (("consent", "check", root), ("consent", "audit", root), ("validate", root),
                  ("queue", "add", root, "--shot", S03, "--provider", "previz")):
         code, out, err = run_cli(capsys, *argv)
-        assert "Traceback" not in err and "OperationalError" not in err, argv
+        assert "Traceback" not in err, argv
+        assert "OperationalError" not in err, argv
         assert "audit log missing or damaged" in out + err, argv
     code, out, err = run_cli(capsys, "consent", "revoke", root, MAYA, "--reason", "withdrawn")
     assert code == 0, err
