@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -430,7 +431,12 @@ class QueueEngine:
                                  for f in cameos_dir.iterdir()))
         except OSError:
             files = ()
-        ledger = tuple(conn.execute("SELECT COUNT(*), MAX(rowid) FROM audit").fetchone())
+        try:
+            ledger = tuple(conn.execute("SELECT COUNT(*), MAX(rowid) FROM audit").fetchone())
+        except sqlite3.DatabaseError:
+            # the ledger is unreadable (dropped, damaged): no cache key; the uncached check
+            # reports the broken log and blocks the job
+            return check_job_consent(self.root, project, shot, job.kind, job.cameos)
         with self._project_lock:
             brief = self._project_cache[0] if self._project_cache else None
         key = (job.shot_id, job.kind, tuple(job.cameos), brief, files, ledger,
