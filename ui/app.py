@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 SCREENSHOT_SIZE = (1280, 800)
 SCREENSHOT_TIMEOUT_MS = 20_000
+#: on quit, how long to let background tasks (loads, saves, thumbnails) finish
+SHUTDOWN_WAIT_MS = 3_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,7 +86,21 @@ def _interactive(opts: argparse.Namespace) -> int:
     window.show()
     if opts.project:
         open_argument(window, Path(opts.project), opts.page)
-    return int(app.exec())
+    code = int(app.exec())
+    finish_tasks()
+    return code
+
+
+def finish_tasks(msecs: int = SHUTDOWN_WAIT_MS) -> bool:
+    """After the event loop ends: give running background tasks a short while to finish
+    (an atomic save in flight completes), without hanging the quit on a slow disk or the
+    network. Results that arrive later are dropped quietly by ui.tasks."""
+    from ui.tasks import wait_for_tasks
+
+    if wait_for_tasks(msecs):
+        return True
+    log.warning("quitting with background tasks still running after %d ms", msecs)
+    return False
 
 
 def open_argument(window: MainWindow, path: Path, page: str | None = None) -> None:

@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
                                  import_available=_installed("ui.export_dialog"),
                                  setup_state=self.settings.providers_setup)
         self.start.providerChoice.connect(self._provider_choice)
-        self.start.openSample.connect(lambda: self.open_project(sample_project()))
+        self.start.openSample.connect(self.open_sample)
         self.start.openProject.connect(self.open_project)
         self.start.openDialog.connect(self.open_dialog)
         self.start.newFromTemplate.connect(self.new_project)
@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = m.addMenu(self.tr("Open &Recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.act_sample = self._action(m, self.tr("Open &Sample Project"),
-                                       lambda: self.open_project(sample_project()))
+                                       self.open_sample)
         m.addSeparator()
         self.act_save = self._action(m, self.tr("&Save"), self.save, QKeySequence.StandardKey.Save)
         self.act_close = self._action(m, self.tr("&Close Project"), self.close_project,
@@ -434,6 +434,27 @@ class MainWindow(QMainWindow):
                                                   str(Path.home()))
         if folder:
             self.open_project(Path(folder))
+
+    def open_sample(self) -> None:
+        """Open the user's copy of the sample project. The first time, the shipped sample is
+        copied (~100 KB, with fsyncs) off the GUI thread; a failure is shown, not swallowed."""
+        self.show_status(self.tr("Preparing the sample project…"), 0)
+
+        def done(path: Path | None, error: BaseException | None) -> None:
+            self.statusBar().clearMessage()
+            if error is not None or path is None:
+                if isinstance(error, StudioError):
+                    text = str(error)
+                else:
+                    log.error("copying the sample project failed", exc_info=error)
+                    text = f"{type(error).__name__}: {error}"
+                self.last_error = text
+                self.show_status(self.tr("Could not open the sample project"))
+                self._message("error", self.tr("Could not open the sample project"), text)
+                return
+            self.open_project(path)
+
+        run_task(sample_project, done)
 
     def open_project(self, path: Path) -> None:
         """Load off the GUI thread; then show it (or the error, leaving files untouched)."""

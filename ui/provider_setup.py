@@ -141,6 +141,10 @@ class ProviderSetupWidget(QFrame):
     choiceMade = Signal(str)
     #: a connection test finished: (provider id, ok or None, message)
     tested = Signal(str, object, str)
+    #: the keyring check answered: is a secure keyring usable?
+    keysChecked = Signal(bool)
+    #: a key store finished: (provider id, stored)
+    keyStored = Signal(str, bool)
 
     def __init__(self, parent: QWidget | None = None, *, compact: bool = False):
         super().__init__(parent)
@@ -152,7 +156,8 @@ class ProviderSetupWidget(QFrame):
         self.save_buttons: dict[str, QPushButton] = {}
         self.test_buttons: dict[str, QPushButton] = {}
         self.results: dict[str, QLabel] = {}
-        self.secure = keyring_usable()
+        #: is a secure keyring usable? None until the first check (off the GUI thread) answers
+        self.secure: bool | None = None
         self.states: dict[str, tuple[str, str]] = {}
 
         outer = QVBoxLayout(self)
@@ -162,7 +167,7 @@ class ProviderSetupWidget(QFrame):
         self.keyring_warning.setToolTip(FIX_HINT)
         self.keyring_warning.setObjectName("keyringWarning")
         self.keyring_warning.setWordWrap(True)
-        self.keyring_warning.setVisible(not self.secure)
+        self.keyring_warning.setVisible(False)
         outer.addWidget(self.keyring_warning)
 
         grid = QGridLayout()
@@ -173,8 +178,9 @@ class ProviderSetupWidget(QFrame):
             name = QLabel(caps.name.split(" (")[0])
             name.setObjectName("providerName")
             name.setToolTip(caps.name)
-            state = QLabel()
+            state = QLabel(self.tr("checking…"))
             state.setObjectName("keyState")
+            state.setAccessibleName(self.tr("Key state for %s") % caps.name)
             self.state_labels[caps.id] = state
             grid.addWidget(name, row, 0)
             grid.addWidget(state, row, 1)
@@ -193,12 +199,12 @@ class ProviderSetupWidget(QFrame):
                 edit.setPlaceholderText(self.tr("paste API key"))
                 edit.setMinimumWidth(120)
                 edit.setAccessibleName(self.tr("API key for %s") % caps.name)
-                edit.setEnabled(self.secure)
+                edit.setEnabled(False)  # until the keyring check says keys can be stored
                 edit.returnPressed.connect(lambda pid=caps.id: self.store_key(pid))
                 save = QPushButton(self.tr("Save"))
                 save.setToolTip(self.tr("Store the key in the OS keyring"))
                 save.setAccessibleName(self.tr("Save the %s key in the keyring") % caps.name)
-                save.setEnabled(self.secure)
+                save.setEnabled(False)
                 save.clicked.connect(lambda _c=False, pid=caps.id: self.store_key(pid))
                 self.key_edits[caps.id] = edit
                 self.save_buttons[caps.id] = save
@@ -234,20 +240,33 @@ class ProviderSetupWidget(QFrame):
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-read where each key comes from (the keyring may block: off the GUI thread)."""
+        """Re-check the keyring and where each key comes from. The keyring (a D-Bus Secret
+        Service) may block for seconds, so this runs off the GUI thread."""
         caps_list = list(self.caps)
 
-        def work() -> dict[str, tuple[str, str]]:
-            return {caps.id: key_state_text(caps) for caps in caps_list}
+        def work() -> tuple[bool, dict[str, tuple[str, str]]]:
+            return keyring_usable(), {caps.id: key_state_text(caps) for caps in caps_list}
 
-        def done(states: dict[str, tuple[str, str]] | None, error: BaseException | None) -> None:
-            if error is not None or states is None:
-                log.warning("could not read key states: %s", type(error).__name__)
+        def done(result: tuple[bool, dict[str, tuple[str, str]]] | None,
+                 error: BaseException | None) -> None:
+            if not _alive(self):
                 return
-            if _alive(self):
-                self._apply_states(states)
+            if error is not None or result is None:
+                log.warning("could not read key states: %s", type(error).__name__)
+                self._set_secure(False)
+                return
+            secure, states = result
+            self._set_secure(secure)
+            self._apply_states(states)
 
         run_task(work, done)
+
+    def _set_secure(self, secure: bool) -> None:
+        self.secure = secure
+        self.keyring_warning.setVisible(not secure)
+        for widget in (*self.key_edits.values(), *self.save_buttons.values()):
+            widget.setEnabled(secure)
+        self.keysChecked.emit(secure)
 
     def _apply_states(self, states: dict[str, tuple[str, str]]) -> None:
         self.states = states
@@ -277,20 +296,37 @@ class ProviderSetupWidget(QFrame):
 
     @Slot()
     def store_key(self, provider_id: str) -> bool:
+        """Store the pasted key in the keyring, off the GUI thread (``keyStored`` reports
+        the outcome). False when it cannot even start: no key, or no secure keyring."""
         edit = self.key_edits[provider_id]
         key = edit.text()
         edit.clear()  # never keep the key in the widget longer than needed
-        try:
-            set_key(provider_id, key)
-        except StudioError as exc:
-            self._show_result(provider_id, False, str(exc))
-            if not keyring_usable():
-                self.keyring_warning.setVisible(True)
+        if self.secure is False:
+            self._show_result(provider_id, False, self.tr(FIX_HINT))
+            self.keyring_warning.setVisible(True)
             return False
-        self.refresh()
-        self._show_result(provider_id, None, self.tr("Key saved in the keyring. Test it, "
-                                                     "or it will be checked on the first job."))
-        self.choiceMade.emit("keys")
+        if not key.strip():
+            self._show_result(provider_id, False, self.tr("Paste a key first."))
+            return False
+        self._show_result(provider_id, None, self.tr("Saving the key in the keyring…"))
+
+        def done(_r: Any, error: BaseException | None) -> None:  # noqa: ANN401
+            if not _alive(self):
+                return
+            if error is not None:
+                text = str(error) if isinstance(error, StudioError) else self.tr(
+                    "The keyring failed: %s") % type(error).__name__
+                self._show_result(provider_id, False, text)
+                self.refresh()  # re-checks the keyring: shows the warning if it is gone
+                self.keyStored.emit(provider_id, False)
+                return
+            self.refresh()
+            self._show_result(provider_id, None, self.tr(
+                "Key saved in the keyring. Test it, or it will be checked on the first job."))
+            self.choiceMade.emit("keys")
+            self.keyStored.emit(provider_id, True)
+
+        run_task(lambda: set_key(provider_id, key), done)
         return True
 
     @Slot()

@@ -11,7 +11,7 @@ import html
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -44,34 +44,40 @@ class QueueDialog(QDialog):
         self.plan: Plan | None = None
         self._generation = 0
         n = len(self.shot_ids)
-        self.setWindowTitle(f"Queue {n} shot{'s' if n != 1 else ''} — Brief Studio")
+        self.setWindowTitle(self.tr("Queue %n shot(s) — Brief Studio", "", n))
         self.setMinimumWidth(560)
 
         self.provider_box = QComboBox(self)
-        self._providers = describe()
-        for p in self._providers:
-            label = p["name"] + ("" if p["available"] else "  (no key)")
-            self.provider_box.addItem(label, p["id"])
-        default = provider or _default_provider()
-        idx = self.provider_box.findData(default)
-        self.provider_box.setCurrentIndex(max(0, idx))
+        self.provider_box.setAccessibleName(self.tr("Provider"))
+        # describe() asks the keyring which providers have a key, and a D-Bus Secret
+        # Service can block: the list loads off the GUI thread, "checking…" meanwhile
+        self._providers: list[dict[str, Any]] = []
+        self._wanted_provider = provider or None
+        self.provider_box.addItem(self.tr("Checking providers and keys…"), None)
+        self.provider_box.setEnabled(False)
         self.model_box = QComboBox(self)
+        self.model_box.setAccessibleName(self.tr("Model"))
         self.variants = QSpinBox(self)
         self.variants.setRange(0, 16)
-        self.variants.setSpecialValueText("as in the brief")
+        self.variants.setSpecialValueText(self.tr("as in the brief"))
         self.variants.setValue(0)
+        self.variants.setAccessibleName(self.tr("Takes per shot"))
         self.summary = QTextBrowser(self)
         self.summary.setOpenLinks(False)
         self.summary.setMinimumHeight(220)
+        self.summary.setAccessibleName(self.tr("Estimate and adapter changes per shot"))
+        self.summary.setHtml(f"<i>{html.escape(self.tr('Checking providers and keys…'))}</i>")
         self.total = QLabel(self)
         self.total.setTextFormat(Qt.TextFormat.RichText)
 
         form = QFormLayout()
-        form.addRow("&Provider:", self.provider_box)
-        form.addRow("&Model:", self.model_box)
-        form.addRow("&Takes per shot:", self.variants)
+        form.addRow(self.tr("&Provider:"), self.provider_box)
+        form.addRow(self.tr("&Model:"), self.model_box)
+        form.addRow(self.tr("&Takes per shot:"), self.variants)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.ok = self.buttons.addButton("&Queue", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok = self.buttons.addButton(self.tr("&Queue"),
+                                         QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setAccessibleName(self.tr("Queue the shots"))
         self.ok.setDefault(True)
         self.ok.setEnabled(False)
         self.buttons.accepted.connect(self.accept)
@@ -85,13 +91,38 @@ class QueueDialog(QDialog):
         self.provider_box.currentIndexChanged.connect(self._provider_changed)
         self.model_box.currentIndexChanged.connect(self.replan)
         self.variants.valueChanged.connect(self.replan)
+        run_task(describe, self._providers_loaded)
+
+    def _providers_loaded(self, result: list[dict[str, Any]] | None,
+                          error: BaseException | None) -> None:
+        if error is not None or not result:
+            log.warning("could not list providers: %s", error)
+            self.summary.setHtml("<p style='color:#c0392b'>%s</p>" % html.escape(
+                self.tr("Could not list the providers: %s") % (error or self.tr("none found"))))
+            return
+        self._providers = result
+        self.provider_box.blockSignals(True)
+        self.provider_box.clear()
+        for p in self._providers:
+            label = p["name"] + ("" if p["available"] else "  " + self.tr("(no key)"))
+            self.provider_box.addItem(label, p["id"])
+        default = self._wanted_provider or _default_provider()
+        idx = self.provider_box.findData(default)
+        self.provider_box.setCurrentIndex(max(0, idx))
+        self.provider_box.setEnabled(True)
+        self.provider_box.blockSignals(False)
         self._provider_changed()
 
     def provider(self) -> str:
         return str(self.provider_box.currentData())
 
+    def _info(self, provider_id: str) -> dict[str, Any] | None:
+        return next((p for p in self._providers if p["id"] == provider_id), None)
+
     def _provider_changed(self, *_args: Any) -> None:  # noqa: ANN401
-        info = next(p for p in self._providers if p["id"] == self.provider())
+        info = self._info(self.provider())
+        if info is None:  # still checking
+            return
         self.model_box.blockSignals(True)
         self.model_box.clear()
         for m in info["models"]:
@@ -105,7 +136,7 @@ class QueueDialog(QDialog):
         self._generation += 1
         generation = self._generation
         self.ok.setEnabled(False)
-        self.summary.setHtml("<i>Estimating…</i>")
+        self.summary.setHtml(f"<i>{html.escape(self.tr('Estimating…'))}</i>")
         root, project = self.ctx.root, self.ctx.project.model_copy(deep=True)
         shots, provider = self.shot_ids, self.provider()
         model = self.model_box.currentData()
@@ -129,15 +160,17 @@ class QueueDialog(QDialog):
         budget = ""
         if result.budget_usd is not None:
             left = result.budget_usd - result.spent_usd - result.total
-            budget = (f" · budget ${result.budget_usd:.2f}, ${result.spent_usd:.2f} already "
-                      f"committed, ${max(0.0, left):.2f} left after this")
-        self.total.setText(f"<b>{len(queued)} job(s), estimated ${result.total:.2f}</b>{budget}")
-        info = next(p for p in self._providers if p["id"] == result.provider)
+            budget = " · " + self.tr("budget $%.2f, $%.2f already committed, $%.2f left "
+                                     "after this") % (result.budget_usd, result.spent_usd,
+                                                      max(0.0, left))
+        self.total.setText("<b>%s</b>%s" % (
+            self.tr("%d job(s), estimated $%.2f") % (len(queued), result.total), budget))
+        info = self._info(result.provider)
         self.ok.setEnabled(bool(queued))
-        if not info["available"]:
-            self.total.setText(self.total.text() + "<br><span style='color:#b9770e'>No key for "
-                               f"{html.escape(info['name'])}: jobs will fail until you add one "
-                               "in Settings.</span>")
+        if info is not None and not info["available"]:
+            self.total.setText(self.total.text() + "<br><span style='color:#b9770e'>%s</span>"
+                               % html.escape(self.tr("No key for %s: jobs will fail until you "
+                                                     "add one in Settings.") % info["name"]))
 
     def accept(self) -> None:
         if self.plan is None:
@@ -154,8 +187,8 @@ class QueueDialog(QDialog):
 
     def _enqueued(self, result: tuple[int, int] | None, error: BaseException | None) -> None:
         if error is not None or result is None:
-            self.summary.setHtml(f"<p style='color:#c0392b'>Could not queue: "
-                                 f"{html.escape(str(error))}</p>")
+            self.summary.setHtml("<p style='color:#c0392b'>%s</p>" % html.escape(
+                self.tr("Could not queue: %s") % error))
             self.ok.setEnabled(True)
             return
         from ui.queue_bridge import bridge_for
@@ -165,8 +198,15 @@ class QueueDialog(QDialog):
         parent = self.parent()
         if parent is not None and hasattr(parent, "show_status"):
             n, blocked = result
-            parent.show_status(f"Queued {n} job(s)" + (f"; {blocked} blocked" if blocked else ""))
+            text = self.tr("Queued %d job(s)") % n
+            if blocked:
+                text += "; " + self.tr("%d blocked") % blocked
+            parent.show_status(text)
         super().accept()
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("QueueDialog", text)
 
 
 def render_plan(p: Plan) -> str:
@@ -174,18 +214,20 @@ def render_plan(p: Plan) -> str:
     for item in p.items:
         shot = html.escape(item.shot_id) + (f" v{item.variant}" if item.variant > 1 else "")
         if item.blocked_reason:
-            note = f"<span style='color:#c0392b'>blocked — {html.escape(item.blocked_reason)}</span>"
+            note = "<span style='color:#c0392b'>%s</span>" % html.escape(
+                _tr("blocked — %s") % item.blocked_reason)
             cost = "—"
         else:
-            note = "<br>".join(html.escape(c) for c in item.fit.changes) or "as briefed"
+            note = "<br>".join(html.escape(c) for c in item.fit.changes) or _tr("as briefed")
             cost = f"${item.cost:.2f}"
         dur = f"{item.fit.duration:g}s"
         rows.append(f"<tr><td><b>{shot}</b></td><td>{dur}</td><td>{html.escape(item.fit.params['size'])}"
                     f"</td><td align='right'>{cost}</td><td>{note}</td></tr>")
+    head = "".join(f"<th align='{align}'>{html.escape(_tr(label))}</th>" for label, align in (
+        ("Shot", "left"), ("Length", "left"), ("Size", "left"), ("Est.", "right"),
+        ("Adapter changes", "left")))
     return ("<table cellspacing='0' cellpadding='4' width='100%'>"
-            "<tr><th align='left'>Shot</th><th align='left'>Length</th><th align='left'>Size</th>"
-            "<th align='right'>Est.</th><th align='left'>Adapter changes</th></tr>"
-            + "".join(rows) + "</table>")
+            f"<tr>{head}</tr>" + "".join(rows) + "</table>")
 
 
 def _default_provider() -> str:

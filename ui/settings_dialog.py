@@ -7,10 +7,11 @@ fields writes settings.yaml atomically, off the GUI thread.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,37 +39,55 @@ log = logging.getLogger(__name__)
 
 
 class ProviderTab(QWidget):
+    """One provider's settings. Where the key comes from is read, and a new key stored,
+    off the GUI thread: a D-Bus Secret Service can take seconds to answer."""
+
+    #: the key state was read or a store finished (tests and the dialog wait on it)
+    keyStateChanged = Signal(str)
+
     def __init__(self, caps: ProviderCaps, current: ProviderSettings, parent: QWidget | None = None):
         super().__init__(parent)
         self.caps = caps
+        self.key_source: str | None = None
+        self.checking = False
+        self._generation = 0
         form = QFormLayout(self)
         if caps.local:
-            form.addRow(QLabel("Runs on this computer: no key, no network, no cost.", self))
+            form.addRow(QLabel(self.tr("Runs on this computer: no key, no network, no cost."),
+                               self))
             self.key_edit = None
             self.key_state = None
             self.base_url = None
         else:
             self.key_state = QLabel(self)
             self.key_state.setObjectName(f"keyState_{caps.id}")
+            self.key_state.setAccessibleName(self.tr("Where the %s key comes from") % caps.name)
             self.key_edit = QLineEdit(self)
             self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-            self.key_edit.setPlaceholderText("paste a new key (stored in the OS keyring)")
-            self.store_button = QPushButton("Store in &keyring", self)
+            self.key_edit.setPlaceholderText(self.tr("paste a new key (stored in the OS keyring)"))
+            self.key_edit.setAccessibleName(self.tr("New API key for %s") % caps.name)
+            self.store_button = QPushButton(self.tr("Store in &keyring"), self)
+            self.store_button.setAccessibleName(self.tr("Store the %s key in the keyring")
+                                                % caps.name)
             self.store_button.clicked.connect(self.store_key)
+            self.key_edit.returnPressed.connect(self.store_key)
             row = QHBoxLayout()
             row.addWidget(self.key_edit, 1)
             row.addWidget(self.store_button)
-            form.addRow("API key:", self.key_state)
+            form.addRow(self.tr("API key:"), self.key_state)
             form.addRow("", row)
             self.base_url = QLineEdit(current.base_url or "", self)
             self.base_url.setPlaceholderText(caps.default_base_url or "")
-            self.base_url.setToolTip(f"Overridden by STUDIO_{caps.id.upper()}_BASE_URL")
-            form.addRow("Base &URL:", self.base_url)
+            self.base_url.setToolTip(self.tr("Overridden by %s")
+                                     % f"STUDIO_{caps.id.upper()}_BASE_URL")
+            self.base_url.setAccessibleName(self.tr("Base URL for %s") % caps.name)
+            form.addRow(self.tr("Base &URL:"), self.base_url)
         self.concurrency = QSpinBox(self)
         self.concurrency.setRange(1, 64)
         self.concurrency.setValue(current.concurrency or caps.concurrency)
-        self.concurrency.setToolTip("Jobs of this provider that may run at once")
-        form.addRow("&Concurrent jobs:", self.concurrency)
+        self.concurrency.setToolTip(self.tr("Jobs of this provider that may run at once"))
+        self.concurrency.setAccessibleName(self.tr("Concurrent jobs for %s") % caps.name)
+        form.addRow(self.tr("&Concurrent jobs:"), self.concurrency)
         self.prices: dict[str, QDoubleSpinBox] = {}
         for model in caps.models.values():
             spin = QDoubleSpinBox(self)
@@ -76,35 +95,75 @@ class ProviderTab(QWidget):
             spin.setRange(0, 100)
             spin.setSingleStep(0.01)
             spin.setPrefix("$")
-            spin.setSuffix(" / s")
+            spin.setSuffix(self.tr(" / s"))
             spin.setValue(current.prices.get(model.id, model.price_per_second))
-            spin.setToolTip(f"Published: ${model.price_per_second:.3f}/s")
+            spin.setToolTip(self.tr("Published: $%.3f/s") % model.price_per_second)
+            spin.setAccessibleName(self.tr("Price per second for %s") % model.id)
             self.prices[model.id] = spin
-            form.addRow(f"Price {model.id}:", spin)
+            form.addRow(self.tr("Price %s:") % model.id, spin)
         self.refresh_key_state()
 
+    def _set_checking(self, text: str) -> None:
+        assert self.key_state is not None and self.key_edit is not None
+        self.checking = True
+        self._generation += 1
+        self.key_state.setText(f"<i>{html.escape(text)}</i>")
+
     def refresh_key_state(self) -> None:
+        """Ask the keyring where the key comes from, off the GUI thread."""
         if self.key_state is None:
             return
-        source = key_source(self.caps.id)
+        self._set_checking(self.tr("checking…"))
+        pid, generation = self.caps.id, self._generation
+        run_task(lambda: key_source(pid),
+                 lambda source, error: self._key_state_read(generation, source, error))
+
+    def _key_state_read(self, generation: int, source: str | None,
+                        error: BaseException | None) -> None:
+        if not _alive(self) or generation != self._generation:
+            return  # the tab is gone, or a newer read or store is on its way
+        assert self.key_state is not None
+        self.checking = False
         envs = " or ".join(env_var_names(self.caps.id))
-        text = {"keyring": "stored in the OS keyring",
-                "env": f"from the environment ({envs})"}.get(
-            source or "", f"<span style='color:#c0392b'>missing</span> — store one here or set {envs}")
-        self.key_state.setText(text)
+        if error is not None:
+            log.warning("key state for %s: %s", self.caps.id, type(error).__name__)
+            self.key_source = None
+            self.key_state.setText("<span style='color:#c0392b'>%s</span>" % html.escape(
+                self.tr("the keyring could not be asked (%s)") % type(error).__name__))
+        else:
+            self.key_source = source
+            if source == "keyring":
+                text = html.escape(self.tr("stored in the OS keyring"))
+            elif source == "env":
+                text = html.escape(self.tr("from the environment (%s)") % envs)
+            else:
+                text = "<span style='color:#c0392b'>%s</span> — %s" % (
+                    html.escape(self.tr("missing")),
+                    html.escape(self.tr("store one here or set %s") % envs))
+            self.key_state.setText(text)
+        self.keyStateChanged.emit(self.key_source or "missing")
 
     @Slot()
     def store_key(self) -> None:
+        """Store the pasted key in the keyring (off the GUI thread); the field is cleared
+        at once so the key does not linger in the widget."""
         assert self.key_edit is not None
         key = self.key_edit.text()
-        try:
-            set_key(self.caps.id, key)
-        except StudioError as exc:
-            QMessageBox.warning(self, "Key not stored — Brief Studio", str(exc))
+        self.key_edit.clear()
+        if not key.strip():
             return
-        finally:
-            self.key_edit.clear()
-        self.refresh_key_state()
+        self._set_checking(self.tr("storing…"))
+        pid = self.caps.id
+
+        def done(_r: Any, error: BaseException | None) -> None:  # noqa: ANN401
+            if not _alive(self):
+                return
+            if error is not None:
+                text = str(error) if isinstance(error, StudioError) else type(error).__name__
+                QMessageBox.warning(self, self.tr("Key not stored — Brief Studio"), text)
+            self.refresh_key_state()
+
+        run_task(lambda: set_key(pid, key), done)
 
     def values(self) -> ProviderSettings:
         prices = {m: round(s.value(), 4) for m, s in self.prices.items()
@@ -119,7 +178,7 @@ class ProviderTab(QWidget):
 class SettingsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None, settings: Settings | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Settings — Brief Studio")
+        self.setWindowTitle(self.tr("Settings — Brief Studio"))
         self.setMinimumWidth(520)
         try:
             self.settings = settings or load_settings()
@@ -128,6 +187,7 @@ class SettingsDialog(QDialog):
             self.settings = Settings()
             problem = str(exc)
         self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName(self.tr("Providers"))
         self.provider_tabs: dict[str, ProviderTab] = {}
         for pid, caps in _load_table(str(table_path())).items():
             try:
@@ -143,13 +203,18 @@ class SettingsDialog(QDialog):
         self.error.setVisible(bool(problem))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setAccessibleName(
+            self.tr("Save settings"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(
+            self.tr("Cancel"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        note = QLabel("Keys go to the OS keyring only, never into settings or project files.",
-                      self)
+        note = QLabel(self.tr("Keys go to the OS keyring only, never into settings or project "
+                              "files."), self)
         note.setStyleSheet("color: palette(mid)")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Generation providers</b>", self))
+        layout.addWidget(QLabel("<b>%s</b>" % html.escape(self.tr("Generation providers")),
+                                self))
         layout.addWidget(self.tabs, 1)
         layout.addWidget(note)
         layout.addWidget(self.error)
@@ -172,16 +237,24 @@ class SettingsDialog(QDialog):
             new = Settings.model_validate(self.collect().model_dump())
         except ValidationError as exc:
             lines = [str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()]
-            self.error.setText("Not saved: " + "; ".join(lines))
+            self.error.setText(self.tr("Not saved: %s") % "; ".join(lines))
             self.error.setVisible(True)
             return
 
         def done(_r: Any, error: BaseException | None) -> None:  # noqa: ANN401
             if error is not None:
-                self.error.setText(f"Not saved: {error}")
+                self.error.setText(self.tr("Not saved: %s") % error)
                 self.error.setVisible(True)
                 return
             self.settings = new
             super(SettingsDialog, self).accept()
 
         run_task(lambda: save_settings(new), done)
+
+
+def _alive(widget: QWidget) -> bool:
+    try:
+        widget.objectName()
+    except RuntimeError:  # the C++ object is gone (the dialog closed meanwhile)
+        return False
+    return True

@@ -3,6 +3,12 @@
 ``run_task(func, on_done)`` runs ``func()`` on a QThreadPool and calls
 ``on_done(result, error)`` back on the GUI thread. Tests may call
 :func:`set_synchronous` to run tasks inline.
+
+Each task's relay (the QObject whose queued signal carries the result to the GUI thread)
+is kept alive in ``_live`` until it has delivered. When the application quits while a task
+still runs, the relay's C++ side may already be gone: the worker then drops the result
+quietly (logged at debug) instead of PySide printing "Signal source has been deleted".
+:func:`wait_for_tasks` lets shutdown give running tasks a moment to finish.
 """
 
 from __future__ import annotations
@@ -58,9 +64,25 @@ class _Runnable(QRunnable):
         try:
             result = self._func()
         except BaseException as exc:  # noqa: BLE001 - handed to the callback
-            self._relay.finished.emit(None, exc)
+            self._emit(None, exc)
         else:
-            self._relay.finished.emit(result, None)
+            self._emit(result, None)
+        finally:
+            self._func = _noop  # drop the closure (and what it holds) on the worker thread
+
+    def _emit(self, result: Any, error: BaseException | None) -> None:  # noqa: ANN401
+        relay = self._relay
+        if not shiboken6.isValid(relay):
+            log.debug("task finished after its relay was deleted (the app is quitting)")
+            return
+        try:
+            relay.finished.emit(result, error)
+        except RuntimeError:  # deleted between the check and the emit
+            log.debug("task finished while its relay was being deleted")
+
+
+def _noop() -> None:
+    return None
 
 
 def run_task(func: Callable[[], Any], on_done: Done | None = None) -> None:
@@ -80,4 +102,10 @@ def run_task(func: Callable[[], Any], on_done: Done | None = None) -> None:
 
 
 def wait_for_tasks(msecs: int = 30_000) -> bool:
+    """Wait up to ``msecs`` for every running task; True when none is left."""
     return QThreadPool.globalInstance().waitForDone(msecs)
+
+
+def pending_tasks() -> int:
+    """Tasks whose result has not been delivered yet (for shutdown and tests)."""
+    return len(_live)

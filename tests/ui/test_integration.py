@@ -387,7 +387,8 @@ def test_provider_setup_stores_the_key_in_the_keyring_only_and_tests_it(
     widget.choiceMade.connect(choices.append)
     key = _KeyCheck.good
     widget.key_edits["openai"].setText(key)
-    assert widget.store_key("openai")
+    with qtbot.waitSignal(widget.keyStored, timeout=5_000):  # stored off the GUI thread
+        assert widget.store_key("openai")
     assert memory_keyring.store[("brief-studio", "openai")] == key
     assert widget.key_edits["openai"].text() == ""
     assert choices == ["keys"]
@@ -423,6 +424,7 @@ def test_provider_setup_without_a_keyring_says_how_to_fix_it(
     try:
         widget = ProviderSetupWidget(compact=True)
         qtbot.addWidget(widget)
+        qtbot.waitUntil(lambda: widget.secure is not None, timeout=5_000)  # checked off-thread
         assert not widget.keyring_warning.isHidden()
         assert "keyring" in widget.keyring_warning.text()
         assert "OPENAI_API_KEY" in widget.keyring_warning.text()
