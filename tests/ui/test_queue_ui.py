@@ -73,6 +73,18 @@ def test_confirm_then_watch_previz_takes_arrive(qtbot, qtmodeltester, ctx: Proje
         page.grab().save(os.path.join(os.environ["STUDIO_SHOTS"], "queue.png"))
 
 
+def select_row(page, row: int) -> None:  # type: ignore[no-untyped-def]
+    """Select one row as a plain click would. QTableView.selectRow() honours the keyboard
+    modifiers Qt believes are held, and an earlier test's Ctrl+Return that closed its dialog
+    can leave Ctrl "held" (the release went to a hidden widget), which turns selectRow into a
+    toggle."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+             | QItemSelectionModel.SelectionFlag.Rows)
+    page.view.selectionModel().select(page.model.index(row, 0), flags)
+
+
 def test_cancel_retry_remove_buttons(qtbot, ctx: ProjectContext) -> None:  # type: ignore[no-untyped-def]
     from studio.queue.enqueue import enqueue, plan
     from ui.pages.queue import QueuePage
@@ -83,19 +95,19 @@ def test_cancel_retry_remove_buttons(qtbot, ctx: ProjectContext) -> None:  # typ
     qtbot.addWidget(page)
     assert page.model.rowCount() == 2
     assert page.budget_bar.format() == "$1.20 of $120.00"
-    page.view.selectRow(0)
+    select_row(page, 0)
     assert page.cancel_button.isEnabled()
     assert not page.remove_button.isEnabled()
     page.cancel_button.click()
     assert page.model.job(0).status == "cancelled"
-    page.view.selectRow(0)
+    select_row(page, 0)
     assert page.retry_button.isEnabled()
     assert page.remove_button.isEnabled()
     page.retry_button.click()
     assert page.model.job(0).status == "queued"
-    page.view.selectRow(0)
+    select_row(page, 0)
     page.cancel_selected()
-    page.view.selectRow(0)
+    select_row(page, 0)
     page.remove_selected()
     assert page.model.rowCount() == 1
     assert page.budget_bar.format() == "$0.40 of $120.00"
