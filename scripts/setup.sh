@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   libpulse0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon-x11-0
   libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-render-util0 libxcb-shape0
-  xvfb xauth poppler-utils fonts-dejavu-core desktop-file-utils
+  xvfb xauth poppler-utils fonts-dejavu-core desktop-file-utils libimage-exiftool-perl
 )
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
