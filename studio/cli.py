@@ -112,7 +112,7 @@ def cmd_prompt(args: argparse.Namespace) -> int:
             return 1
         shots = [s for s in shots if s.id in wanted]
     names = cameo_names(doc.root)
-    requests = [compile_shot(doc.project, s, names=names) for s in shots]
+    requests = [compile_shot(doc.project, s, names=names, root=doc.root) for s in shots]
     fitted: list[Any] = [None] * len(requests)
     if args.provider:
         from studio.providers.registry import fit_request

@@ -9,6 +9,7 @@ the same bytes (no clocks, no randomness, no dict-order surprises).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,8 +105,18 @@ def compile_shot(
     shot: Shot,
     vocab: Vocabulary | None = None,
     names: Mapping[str, str] | None = None,
+    *,
+    root: Path | None = None,
 ) -> GenerationRequest:
-    """Compile one shot. ``names`` maps cameo ids to display names for dialogue."""
+    """Compile one shot. ``names`` maps cameo ids to display names for dialogue.
+
+    With the project folder ``root``, the request's ``cameos`` are every cameo the shot
+    shows, the same set the consent gate checks and the job records
+    (:func:`studio.consent.shown.shown_list`: the shot's ``cameos`` first, then anyone shown
+    through a character they play, a speaker id or a likeness reference), and
+    ``speaking_cameos`` are those of them with dialogue. Without ``root`` (no files to read
+    likeness from) they are the shot's ``cameos`` list and its speakers.
+    """
     vocab = vocab or default_vocabulary()
     names = names or {}
     style = project.style
@@ -180,6 +191,15 @@ def compile_shot(
     if shot.avoid:
         blocks.append("Avoid: " + ", ".join(shot.avoid) + ".")
 
+    if root is not None:
+        from studio.consent.shown import shown_list, speaking_in
+
+        cameos = shown_list(Path(root), project, shot)
+        speaking = sorted(speaking_in(project, shot, cameos))
+    else:
+        cameos = list(shot.cameos)
+        speaking = sorted(project.speaking_cameos(shot))
+
     aspect = project.shot_aspect(shot)
     return GenerationRequest(
         project_id=project.id,
@@ -189,8 +209,8 @@ def compile_shot(
         aspect=aspect,
         size=shot.size or size_for_aspect(aspect),
         references=list(shot.references or style.references[:1]),
-        cameos=list(shot.cameos),
-        speaking_cameos=sorted(project.speaking_cameos(shot)),
+        cameos=cameos,
+        speaking_cameos=speaking,
         negative=negative,
         has_dialogue=bool(shot.dialogue),
         variants=shot.variants,

@@ -56,7 +56,7 @@ def compute_rows(ctx_root: Any, project: Any, shot_id: str) -> list[Row]:  # noq
     from studio.providers.registry import fit_request, is_available, provider_table
 
     shot = project.shot(shot_id)
-    request = compile_shot(project, shot, names=cameo_names(ctx_root))
+    request = compile_shot(project, shot, names=cameo_names(ctx_root), root=ctx_root)
     rows = []
     for pid, caps in provider_table().items():
         hint = "" if caps.local else (f"no key: `studio key set {pid}` or "
@@ -115,9 +115,12 @@ class CompareProvidersDialog(QDialog):
         self.table.setWordWrap(True)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        # fitted to their contents once the rows are in (capped, so one long fal.ai model
+        # name cannot squeeze "What changes" into an elided sliver); the notes stretch
         for col in range(len(COLUMNS) - 1):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(self._column_resized)
         self.table.setAccessibleName("Fitted requests per provider")
 
         self.total = QLabel("Fitting…")
@@ -156,9 +159,24 @@ class CompareProvidersDialog(QDialog):
             self.model.appendRow(self._items(row))
         self.model.blockSignals(False)
         self.model.layoutChanged.emit()
+        self._fit_columns()
         self.table.resizeRowsToContents()
         self._update_total()
         self.rowsReady.emit()
+
+    #: widest a column other than "What changes" may start (the user can still drag it)
+    MAX_COLUMN = 230
+
+    def _fit_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        for col in range(len(COLUMNS) - 1):
+            self.table.resizeColumnToContents(col)
+            header.resizeSection(col, min(header.sectionSize(col), self.MAX_COLUMN))
+
+    def _column_resized(self, *_args: object) -> None:
+        # wrapped notes need their rows re-measured whenever a column's width changes
+        if self.rows:
+            self.table.resizeRowsToContents()
 
     @staticmethod
     def _items(row: Row) -> list[QStandardItem]:
@@ -185,6 +203,8 @@ class CompareProvidersDialog(QDialog):
             QStandardItem(changes),
         ]
         cells[-1].setToolTip(changes)
+        cells[1].setToolTip(row.model)
+        first.setToolTip(first.toolTip() or row.name)
         cells[6].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return cells
 

@@ -1,8 +1,9 @@
 """The agency bundle in the window: an export dialog and an interactive import.
 
 :class:`ExportDialog` shows which takes go into the bundle (approved and selected takes by
-default, or all; any take can be ticked on or off; takes flagged by a revoked consent are
-shown but cannot be ticked), what else is included, the redaction option and the estimated
+default, or all; any take can be ticked on or off; a take the core flags (consent revoked,
+expired, out of scope, unverified, ...) is shown with the core's reason and cannot be ticked),
+what else is included, the redaction option and the estimated
 size; it exports off the GUI thread with a progress bar and Cancel, then offers "Show in
 folder". :func:`import_bundle_interactive` asks for a bundle (unless given one), verifies and
 imports it off the GUI thread and shows the verification report.
@@ -65,6 +66,26 @@ def human_size(n: float) -> str:
     return f"{n:.1f} GB"
 
 
+def flagged_text(takes: list[TakeInfo]) -> str:
+    """Which takes are left out and why, in the core's words (one line per distinct reason).
+
+    The reason is the take's ``consent_flag`` as :mod:`studio.bundle` / :mod:`studio.consent`
+    set it: a revocation, or consent not valid now (expired, pending, out of scope,
+    unverified, unreadable ...). Empty when no take is flagged.
+    """
+    by_reason: dict[str, list[str]] = {}
+    for take in takes:
+        if take.consent_flag:
+            by_reason.setdefault(take.consent_flag, []).append(take.id)
+    if not by_reason:
+        return ""
+    count = sum(len(ids) for ids in by_reason.values())
+    lines = [f"{count} take(s) left out, never exported:"]
+    for reason, ids in by_reason.items():
+        lines.append(f"• {', '.join(ids)}: {reason}")
+    return "\n".join(lines)
+
+
 class TakesModel(QAbstractTableModel):
     """Every take of the project with a tick for "in the bundle"."""
 
@@ -119,13 +140,13 @@ class TakesModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (take.shot_id or "—", take.id, take.review_status.replace("_", " "),
-                    human_size(take.size), "revoked: not shipped" if take.consent_flag
-                    else "")[col]
+                    human_size(take.size), f"not shipped: {take.consent_flag}"
+                    if take.consent_flag else "")[col]
         if role == Qt.ItemDataRole.CheckStateRole and col == 0:
             return (Qt.CheckState.Checked if take.id in self._checked
                     else Qt.CheckState.Unchecked)
         if role == Qt.ItemDataRole.ToolTipRole and take.consent_flag:
-            return f"Flagged by a revoked consent ({take.consent_flag}); never exported."
+            return f"Never exported: {take.consent_flag}"
         return None
 
     def setData(self, index: _Index, value: Any,  # noqa: ANN401, N802
@@ -233,7 +254,14 @@ class ExportDialog(QDialog):
         layout.addLayout(out_row)
 
         self.size_label = QLabel("Estimating size…")
+        self.size_label.setWordWrap(True)
         layout.addWidget(self.size_label)
+        self.flagged_label = QLabel()
+        self.flagged_label.setObjectName("exportFlagged")
+        self.flagged_label.setWordWrap(True)
+        self.flagged_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.flagged_label.setVisible(False)
+        layout.addWidget(self.flagged_label)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
@@ -322,10 +350,9 @@ class ExportDialog(QDialog):
             f"{cameos} cameo record(s), {redaction} · consent-summary.json · "
             f"{len(plan.reference_files)} reference image(s) · {len(takes)} take(s) with "
             "thumbnails and XMP")
-        flagged = [t.id for t in plan.all_takes if t.consent_flag]
         text = f"Estimated size: {human_size(size)}"
-        if flagged:
-            text += f"  ·  {len(flagged)} take(s) flagged by a revoked consent are left out"
+        self.flagged_label.setText(flagged_text(plan.all_takes))
+        self.flagged_label.setVisible(bool(self.flagged_label.text()))
         if plan.withheld:
             text += (f"  ·  {len(plan.withheld)} likeness image(s) withheld: consent not active "
                      f"({', '.join(w.path for w in plan.withheld)})")

@@ -5,6 +5,8 @@ The API other parts call::
     check_shot(root, project, shot, now=None, *, remix=False) -> list[str]   # the gate
     shown_cameos(root, project, shot) -> set[str]       # who a shot shows (listed, character,
                                                         # likeness reference)
+    appearances(root, project, cameo_id) -> list[Appearance]  # shots showing a cameo, how,
+                                                              # and whether they speak
     take_consent(root, cameos, shot_id) -> (cameos, reasons)   # ingest and bundle re-check
     shot_consent_problems(root, project, shot)                               # for cards
     revoke(root, cameo_id, reason, actor, bus=None) -> RevokeReport
@@ -65,14 +67,14 @@ from studio.consent.records import (
     read_cameo,
     state_of,
 )
-from studio.consent.shown import shown_cameos, shown_via
+from studio.consent.shown import Appearance, appearances, shown_cameos, shown_via
 
 __all__ = [
     "CAMEO_SCHEMA_VERSION", "EXPIRING_DAYS", "METHOD_LABELS", "STATUSES",
-    "AuditEvent", "AuditResult", "Cameo", "CameoEntry", "CameoState", "ChainReport",
+    "Appearance", "AuditEvent", "AuditResult", "Cameo", "CameoEntry", "CameoState", "ChainReport",
     "Contact", "Grants", "Guardian", "Ledger", "Restrictions", "Revocation", "RevokeReport",
     "Signature", "Verification", "VerificationMethod",
-    "attach_file", "audit", "cameo_states", "canonical_json", "check_cameos", "check_shot",
+    "appearances", "attach_file", "audit", "cameo_states", "canonical_json", "check_cameos", "check_shot",
     "confirm", "ensure_ledger", "shown_cameos", "shown_via", "take_consent",
     "consent_status", "consent_summary", "content_sha256", "default_actor", "expiring",
     "load_cameos", "read_cameo", "revoke", "save_cameo", "scope_problems",

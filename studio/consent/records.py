@@ -144,8 +144,74 @@ def file_sha256(path: Path) -> str:
     return value
 
 
+#: where :func:`studio.bundle.import_bundle` keeps the manifest of the bundle a project
+#: was imported from
+IMPORTED_MANIFEST = "bundle/manifest.json"
+
+_manifest_cache: dict[tuple[str, int, int], tuple[bool | None, frozenset[str],
+                                                   dict[str, str]]] = {}
+
+
+def _imported_bundle(root: Path) -> tuple[bool | None, frozenset[str], dict[str, str]] | None:
+    """For a project imported from a bundle: (whether the bundle included consent evidence,
+    the paths it held, withheld path -> that cameo's status); None for any other project."""
+    path = Path(root) / IMPORTED_MANIFEST
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key in _manifest_cache:
+        return _manifest_cache[key]
+    try:
+        import json
+
+        data = json.loads(path.read_text(encoding="utf-8"))
+        options = data.get("options") or {}
+        included = options.get("include_consent_evidence")
+        paths = frozenset(str(e["path"]) for e in data.get("entries") or []
+                          if isinstance(e, dict) and "path" in e)
+        withheld = {str(w["path"]): str(w.get("status") or "not active")
+                    for w in options.get("withheld_likeness") or []
+                    if isinstance(w, dict) and "path" in w}
+        value = (included if isinstance(included, bool) else None, paths, withheld)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError,
+            AttributeError) as exc:
+        log.info("%s: not read (%s)", path, exc)
+        return None
+    if len(_manifest_cache) > 64:
+        _manifest_cache.clear()
+    _manifest_cache[key] = value
+    return value
+
+
+def _left_out_of_bundle(root: Path, rel: str) -> str | None:
+    """Why ``rel`` is absent when the project came from a bundle that did not carry it
+    (redacted: exported without consent evidence; withheld: likeness of a cameo whose
+    consent was not active), or None (it was in the bundle, or this is no import: then
+    the file was never recorded here or was deleted, and is simply missing)."""
+    found = _imported_bundle(root)
+    if found is None:
+        return None
+    included, paths, withheld = found
+    norm = Path(rel).as_posix()
+    if norm in paths:
+        return None  # it came with the bundle: deleted since
+    if norm in withheld:
+        return (f"was withheld from the bundle this project was imported from (the likeness "
+                f"of a cameo whose consent was {withheld[norm]})")
+    if included is False:
+        return ("was redacted from the bundle this project was imported from (exported "
+                "without consent evidence; ask the sender for it, its sha256 is on record)")
+    return None
+
+
 def evidence_problems(root: Path, cameo: Cameo) -> list[str]:
-    """Missing or changed evidence / signature files, as plain reasons."""
+    """Missing or changed evidence / signature files, as plain reasons.
+
+    A file that is absent because the project was imported from a bundle exported without
+    consent evidence says it was redacted from the bundle, not that it is missing.
+    """
     out = []
     pairs = [("evidence file", cameo.verification.evidence, cameo.verification.evidence_sha256),
              ("signed file", cameo.signature.file, cameo.signature.file_sha256)]
@@ -156,7 +222,8 @@ def evidence_problems(root: Path, cameo: Cameo) -> list[str]:
         try:
             actual = file_sha256(path)
         except FileNotFoundError:
-            out.append(f"{what} {rel} is missing")
+            why = _left_out_of_bundle(Path(root), rel)
+            out.append(f"{what} {rel} {why or 'is missing'}")
             continue
         except OSError as exc:
             out.append(f"{what} {rel} cannot be read ({exc.strerror or exc})")

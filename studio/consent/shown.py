@@ -157,3 +157,31 @@ def speaking_in(project: Project, shot: Shot, shown: set[str] | list[str]) -> se
 def describe(ways: list[str]) -> str:
     """'character maya / reference references/maya.png' (without 'listed')."""
     return " / ".join(w for w in ways if w != LISTED)
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """One shot that shows a cameo: how (``shown_via``) and whether they speak there."""
+
+    shot_id: str
+    title: str
+    via: tuple[str, ...]   # "listed", "character maya", "reference references/x.png", ...
+    speaks: bool           # a dialogue line is theirs: the gate checks voice consent
+
+
+def appearances(root: Path, project: Project, cameo_id: str) -> list[Appearance]:
+    """Every shot that shows ``cameo_id``, in brief order, as the consent gate sees it.
+
+    The same set :func:`studio.consent.check_shot` checks (listed, a character they play, a
+    speaker id, a likeness reference the provider receives), and ``speaks`` exactly when
+    the gate asks for voice consent (:func:`speaking_in` over the shot's shown set).
+    """
+    root = Path(root)
+    out = []
+    for shot in project.shots:
+        via = shown_via(root, project, shot)
+        if cameo_id not in via:
+            continue
+        out.append(Appearance(shot.id, shot.title, tuple(via[cameo_id]),
+                              cameo_id in speaking_in(project, shot, set(via))))
+    return out

@@ -166,7 +166,7 @@ def plan(root: Path, project: Project, shot_ids: Sequence[str] | None, provider:
     result = Plan(provider=provider, budget_usd=project.budget_usd, spent_usd=spent)
     running = spent
     for shot in shots:
-        request = compile_shot(project, shot, names=names)
+        request = compile_shot(project, shot, names=names, root=root)
         fitted = fit_request(provider, request, model)
         consent = check_consent(root, project, shot)
         for variant in range(1, (variants or shot.variants) + 1):

@@ -61,6 +61,36 @@ def test_lists_sample_cameo_with_active_badge(page: CameosPage, qtmodeltester) -
     assert page.f_evidence.text().startswith("evidence/maya-okafor-release.pdf")
 
 
+def test_shots_hint_uses_the_shots_that_show_her(qtbot: QtBot, sample_copy: Path,
+                                                 sync_tasks: None) -> None:
+    """The "Shots using this cameo" hint lists every shot the consent gate says shows the
+    person (a character she plays speaking, her likeness as a reference), not only shots
+    that list her, and says "speaks" exactly where the gate checks voice consent."""
+    from studio.model import DialogueLine
+
+    doc = load_project(sample_copy)
+    reel = doc.project.shot("s06-city-reel")  # lists no cameo; her character speaks
+    reel.dialogue.append(DialogueLine(speaker="maya", line="Every morning."))
+    ridge = doc.project.shot("s01-ridge-dawn")  # lists no cameo; her face is the reference
+    ridge.references = ["references/maya-okafor.png"]
+    assert not reel.cameos and not ridge.cameos
+    ctx = ProjectContext(doc, EventBus())
+    widget = CameosPage(ctx)
+    qtbot.addWidget(widget)
+    try:
+        lines = {line.split("</b>")[0].removeprefix("<b>"): line
+                 for line in widget.shots_label.text().split("<br>")}
+        assert set(lines) == {"s01-ridge-dawn", "s03-maya-stride", "s04-summit",
+                              "s06-city-reel"}
+        assert "speaks" in lines["s06-city-reel"]
+        assert "character maya" in lines["s06-city-reel"]
+        assert "reference references/maya-okafor.png" in lines["s01-ridge-dawn"]
+        assert "speaks" not in lines["s01-ridge-dawn"]
+        assert "speaks" in lines["s03-maya-stride"]
+    finally:
+        ctx.close()
+
+
 def test_edit_and_save_is_audited(page: CameosPage, qtbot: QtBot) -> None:
     root = Path(page.ctx.root)
     page.f_territories.setText("GB, IE, US, FR")

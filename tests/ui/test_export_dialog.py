@@ -48,10 +48,44 @@ def test_selection_defaults_and_flagged_takes(dialog: ExportDialog, qtmodelteste
     index = dialog.model.index(row, 0)
     assert not dialog.model.flags(index) & Qt.ItemFlag.ItemIsUserCheckable
     assert not dialog.model.setData(index, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
-    assert "revoked" in dialog.model.data(dialog.model.index(row, 4))
-    assert "flagged by a revoked consent" in dialog.size_label.text()
+    assert "consent revoked: maya-okafor" in dialog.model.data(dialog.model.index(row, 4))
+    assert "r-s04flag: consent revoked: maya-okafor" in dialog.flagged_label.text()
+    assert dialog.flagged_label.isVisible()
     assert "Estimated size" in dialog.size_label.text()
     assert dialog.model.rowCount(QModelIndex()) == 7
+
+
+def test_flagged_takes_say_the_real_reason(qtbot, sample_copy: Path) -> None:  # noqa: ANN001
+    """A take left out because consent does not cover the usage (not a revocation) says so,
+    in the core's words, and never claims a revocation."""
+    from studio.model import Usage
+    from studio.project import save_project
+
+    populate(sample_copy)
+    doc = load_project(sample_copy)
+    doc.project.usage.append(Usage.BROADCAST)  # Maya granted social and paid ads only
+    save_project(doc)
+    ctx = ProjectContext(load_project(sample_copy), EventBus())
+    dlg = ExportDialog(ctx)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.state == "ready", timeout=20_000)
+    try:
+        takes = {t.id: t for t in dlg.model.takes()}
+        flag = takes["r-s03a"].consent_flag
+        assert flag and "consent does not cover usage broadcast" in flag
+        row = list(takes).index("r-s03a")
+        cell = dlg.model.data(dlg.model.index(row, 4))
+        tip = dlg.model.data(dlg.model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+        text = dlg.flagged_label.text() + dlg.size_label.text()
+        for shown in (cell, tip, text):
+            assert "consent does not cover usage broadcast" in shown
+            assert "revoked" not in shown
+        assert "r-s03a" in dlg.flagged_label.text()
+        assert "r-s03a" not in dlg.model.checked_ids()
+    finally:
+        tasks.wait_for_tasks()
+        ctx.close()
 
 
 def test_export_runs_off_thread_and_offers_show_in_folder(dialog: ExportDialog, qtbot,  # noqa: ANN001

@@ -16,7 +16,7 @@ from ui import tasks
 from ui.context import ProjectContext
 
 pytestmark = pytest.mark.qt_log_ignore("pipewire", "PulseAudio", "propagateSizeHints",
-                                       "va\\(in plugin\\)", "FFmpeg")
+                                       "va\\(in plugin\\)", "FFmpeg", "No RHI backend")
 
 SHOTS = ["s01-ridge-dawn", "s02-lace-up", "s03-maya-stride"]
 
@@ -100,6 +100,11 @@ def test_preview_loads_and_screenshot(page, qtbot, tmp_path: Path) -> None:  # n
     qtbot.waitUntil(lambda: page.preview.player.media.source().isValid())
     source = page.preview.player.media.source().toLocalFile()
     assert source.endswith("take.mp4") and Path(source).is_file()
+    # until it plays, the pane shows the take's thumbnail rather than a black video surface
+    assert page.preview.screen.currentWidget() is page.preview.poster
+    assert page.preview.poster.has_image()
+    page.preview.transport.fwd.click()  # a frame step (or play, or scrub) shows the video
+    assert page.preview.screen.currentWidget() is page.preview.player.video
     # thumbnails decode on the page's own pool, even with synchronous tasks
     qtbot.waitUntil(lambda: page.thumbs.get(page.model.take(0).thumbnail) is not None)
     page.grid.viewport().repaint()

@@ -212,3 +212,45 @@ def test_cli_verify_reports_tampering(project: Path, tmp_path: Path,
     assert "shotlist.csv" in err
     assert "sha256 mismatch" in err
     assert main(["verify", str(tmp_path / "missing.zip")]) == 1
+
+
+def test_imported_redacted_bundle_says_evidence_was_redacted(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bundle exported without consent evidence: after import, the consent reports say the
+    evidence was redacted from the bundle, not that it is missing; a file that came with a
+    bundle and was deleted since is missing."""
+    from studio.consent import check_shot, state_of
+
+    out = tmp_path / "redacted.zip"
+    export_bundle(project, out, ExportOptions())
+    dest = tmp_path / "agency"
+    import_bundle(out, dest)
+    state = state_of(dest, "maya-okafor")
+    assert state.status == "unverified"  # nothing to check the record against here
+    files = [r for r in state.reasons if "evidence/" in r]
+    assert len(files) == 2  # the release is both the evidence and the signed file
+    assert all("redacted from the bundle" in r for r in files)
+    assert not any("is missing" in r for r in state.reasons)
+    doc = load_project(dest)
+    gate = check_shot(dest, doc.project, doc.project.shot("s03-maya-stride"))
+    assert any("redacted from the bundle" in r for r in gate)
+    assert not any("is missing" in r for r in gate)
+    assert main(["consent", "list", str(dest), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert any("evidence/maya-okafor-release.pdf was redacted from the bundle" in r
+               for r in listed[0]["reasons"])
+
+    # with evidence included the file arrives; deleted afterwards it is simply missing
+    full = tmp_path / "full.zip"
+    export_bundle(project, full, ExportOptions(include_consent_evidence=True))
+    dest2 = tmp_path / "legal"
+    import_bundle(full, dest2)
+    assert not any("evidence/" in r for r in state_of(dest2, "maya-okafor").reasons)
+    (dest2 / "evidence" / "maya-okafor-release.pdf").unlink()
+    reasons = [r for r in state_of(dest2, "maya-okafor").reasons if "evidence/" in r]
+    assert len(reasons) == 2 and all("is missing" in r for r in reasons)
+    assert not any("redacted" in r for r in reasons)
+
+    # and in the project itself (never a bundle) a deleted file is missing
+    (project / "evidence" / "maya-okafor-release.pdf").unlink()
+    assert all("is missing" in r for r in state_of(project, "maya-okafor").reasons)

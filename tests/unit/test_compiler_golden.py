@@ -49,3 +49,35 @@ def test_golden_prompts_follow_the_sora_structure() -> None:
     order = [text.index(h) for h in ("Cinematography:", "Actions:", "Dialogue:", "Background sound:")]
     assert order == sorted(order)
     assert 'Maya (voice-over, calm) [1s]: "Every morning' in text
+
+
+def test_request_cameos_are_every_cameo_the_shot_shows(sample_copy: Path) -> None:
+    """With the project folder, the compiled request names every cameo the consent gate
+    checks for the shot (shown_cameos), and the queued job's request says the same as the
+    job's recorded cameos."""
+    from studio.consent import shown_cameos
+    from studio.model import DialogueLine
+    from studio.project import save_project
+    from studio.queue.enqueue import enqueue, plan
+
+    doc = load_project(sample_copy)
+    reel = doc.project.shot("s06-city-reel")  # her character speaks; she is not listed
+    reel.dialogue.append(DialogueLine(speaker="maya", line="Every morning."))
+    ridge = doc.project.shot("s01-ridge-dawn")  # her face is the reference; not listed
+    ridge.references = ["references/maya-okafor.png"]
+    save_project(doc)
+    doc = load_project(sample_copy)
+    names = cameo_names(doc.root)
+    for shot in doc.project.shots:
+        request = compile_shot(doc.project, shot, names=names, root=doc.root)
+        assert set(request.cameos) == shown_cameos(doc.root, doc.project, shot), shot.id
+    reel_req = compile_shot(doc.project, doc.project.shot("s06-city-reel"), root=doc.root)
+    assert reel_req.cameos == ["maya-okafor"]
+    assert reel_req.speaking_cameos == ["maya-okafor"]
+    ridge_req = compile_shot(doc.project, doc.project.shot("s01-ridge-dawn"), root=doc.root)
+    assert ridge_req.cameos == ["maya-okafor"]
+    assert ridge_req.speaking_cameos == []
+    jobs = enqueue(doc.root, plan(doc.root, doc.project, ["s01-ridge-dawn", "s06-city-reel"],
+                                  "previz", variants=1))
+    for job in jobs:
+        assert job.request["request"]["cameos"] == job.cameos == ["maya-okafor"]

@@ -10,14 +10,16 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QPixmap, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -127,6 +129,41 @@ class Player:
         self.media.setSource(QUrl())
 
 
+class Poster(QLabel):
+    """The take's thumbnail, scaled to fit, shown until the video plays or is scrubbed
+    (a freshly loaded player has no frame to show: the pane would be black)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._pixmap = QPixmap()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(160, 90)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setStyleSheet("background: #101214; color: #9aa0aa;")
+
+    def set_image(self, path: Path | None) -> None:
+        self._pixmap = QPixmap(str(path)) if path is not None and path.is_file() else QPixmap()
+        self._fit()
+
+    def has_image(self) -> bool:
+        return not self._pixmap.isNull()
+
+    def _fit(self) -> None:
+        if self._pixmap.isNull():
+            self.clear()
+            return
+        self.setPixmap(self._pixmap.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                           Qt.TransformationMode.SmoothTransformation))
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._fit()
+
+
+#: a take's thumbnail beside it (studio.results: media/<id>/take.mp4 and thumb.jpg)
+POSTER_NAME = "thumb.jpg"
+
+
 class PreviewPlayer(QWidget):
     """One take with a transport. Keys: Space, comma, period (while the preview has focus;
     the Library page forwards Space from the grid)."""
@@ -139,15 +176,25 @@ class PreviewPlayer(QWidget):
         self.title = QLabel("No take selected")
         self.title.setObjectName("previewTitle")
         self.transport = Transport(self)
+        self.poster = Poster(self)
+        self.screen = QStackedWidget(self)
+        self.screen.addWidget(self.poster)
+        self.screen.addWidget(self.player.video)
         lay.addWidget(self.title)
-        lay.addWidget(self.player.video, 1)
+        lay.addWidget(self.screen, 1)
         lay.addWidget(self.transport)
         m = self.player.media
+        m.playbackStateChanged.connect(
+            lambda s: s == QMediaPlayer.PlaybackState.PlayingState and self._show_video())
+        m.positionChanged.connect(lambda p: p > 0 and self._show_video())
         m.positionChanged.connect(lambda p: self.transport.show_position(p, m.duration()))
         m.durationChanged.connect(lambda d: self.transport.show_position(m.position(), d))
         m.playbackStateChanged.connect(
             lambda s: self.transport.show_playing(s == QMediaPlayer.PlaybackState.PlayingState))
         m.errorOccurred.connect(self._error)
+        for intent in (self.transport.playToggled, self.transport.stepped,
+                       self.transport.scrubbed):
+            intent.connect(self._show_video)
         self.transport.playToggled.connect(self.player.toggle)
         self.transport.stepped.connect(self.player.step)
         self.transport.scrubbed.connect(m.setPosition)
@@ -157,15 +204,23 @@ class PreviewPlayer(QWidget):
                         (Qt.Key.Key_Period, lambda: self.player.step(1))):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(self._show_video)
             sc.activated.connect(fn)
 
     def load(self, path: Path | None, title: str = "", fps: float | None = None) -> None:
+        poster = Path(path).with_name(POSTER_NAME) if path is not None else None
+        self.poster.set_image(poster)
+        self.screen.setCurrentWidget(self.poster)
         if path is not None and not Path(path).is_file():
             self.title.setText(f"{title}: the take file is missing ({path})")
             self.player.load(None)
             return
         self.title.setText(title or "No take selected")
         self.player.load(path, fps)
+
+    def _show_video(self, *_args: object) -> None:
+        if self.screen.currentWidget() is not self.player.video:
+            self.screen.setCurrentWidget(self.player.video)
 
     def _error(self, _error: QMediaPlayer.Error, message: str) -> None:
         log.info("preview error: %s", message)

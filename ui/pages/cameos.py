@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from PySide6.QtWidgets import (
 from studio import consent, events
 from studio.consent import CameoState
 from studio.consent.records import ledger_report
+from studio.consent.shown import describe
 from studio.model import Usage
 from ui.cameos_models import AuditModel, CameoDelegate, CameoListModel, IdRole, badge_colours
 from ui.context import ProjectContext
@@ -142,6 +144,8 @@ class CameosPage(QWidget):
         self._chain_problems: list[str] = []
         self._chain: Any = None
         self._signature_file: tuple[str | None, str | None] = (None, None)
+        self._appearances: list[consent.Appearance] = []
+        self._shots_generation = 0
         self.thumbs = ThumbnailCache(THUMB, self)
         self.thumbs.ready.connect(lambda _key: self._show_thumbs())
         self._build()
@@ -570,16 +574,47 @@ class CameosPage(QWidget):
         self.thumb_row.addStretch(1)
 
     def _show_shots(self) -> None:
-        if self.current_id is None:
+        """The shots that show this person, as the consent gate sees them (studio.consent
+        appearances: listed, a character they play, a likeness reference), and where they
+        speak (voice consent needed). Worked out off the GUI thread (it may hash images)."""
+        self._shots_generation += 1
+        generation = self._shots_generation
+        cameo_id = self.current_id
+        if cameo_id is None:
+            self._appearances = []
             self.shots_label.setText("")
             return
-        shots = [s for s in self.ctx.project.shots if self.current_id in s.cameos]
-        if not shots:
+        root = Path(self.ctx.root)
+        project = self.ctx.project.model_copy(deep=True)
+
+        def done(found: Any, error: BaseException | None) -> None:  # noqa: ANN401
+            if generation != self._shots_generation:
+                return  # another cameo or brief edit since
+            if error is not None:
+                log.warning("cannot work out the shots showing %s: %s", cameo_id, error)
+                self._appearances = []
+                self.shots_label.setText(self.tr("Cannot tell which shots show this person: ")
+                                         + str(error))
+                return
+            self._appearances = list(found)
+            self._render_shots()
+
+        run_task(lambda: consent.appearances(root, project, cameo_id), done)
+
+    def _render_shots(self) -> None:
+        found = self._appearances
+        if not found:
             self.shots_label.setText(self.tr("No shot shows this person yet."))
             return
-        speaking = {s.id for s in shots if self.current_id in self.ctx.project.speaking_cameos(s)}
-        lines = [f"<b>{s.id}</b> — {s.title or 'untitled'}"
-                 + (" · speaks" if s.id in speaking else "") for s in shots]
+        lines = []
+        for a in found:
+            how = describe(list(a.via))
+            line = f"<b>{escape(a.shot_id)}</b> — {escape(a.title or 'untitled')}"
+            if how:
+                line += f" · via {escape(how)}"
+            if a.speaks:
+                line += " · speaks"
+            lines.append(line)
         self.shots_label.setText("<br>".join(lines))
 
     def _mark_dirty(self, *_args: Any) -> None:  # noqa: ANN401
@@ -636,6 +671,8 @@ class CameosPage(QWidget):
         for button in (self.save_button, self.revert_button, self.revoke_button):
             button.setVisible(True)
         self.confirm_button.hide()
+        self._shots_generation += 1
+        self._appearances = []
         self.shots_label.setText("")
         self.f_name.setFocus()
 
@@ -737,7 +774,8 @@ class CameosPage(QWidget):
         state = self.state()
         if state is None:
             return
-        shots = [s.id for s in self.ctx.project.shots if state.id in s.cameos]
+        shots = [a.shot_id for a in self._appearances] if self.current_id == state.id else [
+            s.id for s in self.ctx.project.shots if state.id in s.cameos]
         dialog = RevokeDialog(state.name, shots, self)
         self._revoke_dialog = dialog
         dialog.accepted.connect(lambda: self.revoke_current(dialog.reason_text()))

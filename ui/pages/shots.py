@@ -821,7 +821,7 @@ class ShotsPage(QWidget):
         names = dict(self._cameo_names)
 
         def work() -> tuple[str, str, list[tuple[str, str]]]:
-            request = compile_shot(project, shot_copy, names=names)
+            request = compile_shot(project, shot_copy, names=names, root=root)
             lints = [(lint.severity, lint.message) for lint in lint_shot(project, shot_copy, root)]
             meta = f"{request.duration:g}s · {request.aspect} · {request.size}"
             if request.cameos:
