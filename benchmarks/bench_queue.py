@@ -13,7 +13,10 @@ process, ``studio queue run PROJECT --events`` (ui.queue_bridge).
   from ``worker_ready`` (lock held, imports warm) to its end, as the worker reports it
   (``time.process_time``) and cross-checked with /proc/PID/stat, MINUS the media work:
   verifying each downloaded take (PyAV decodes every frame) and ingesting it (probe,
-  sha256, thumbnail, XMP), timed per thread with ``time.thread_time``. What is left is
+  sha256, thumbnail, XMP), timed per thread with ``time.thread_time`` plus the CPU of
+  FFmpeg's own decode threads during that work (process CPU beyond every Python thread's,
+  see ``QueueEngine._timed``; before 2026-12-06 that share was counted as engine
+  bookkeeping, about 1.5-2 ms per job). What is left is
   the engine's bookkeeping: state transitions and their SQL, scheduling, events, the HTTP
   client (create with its reference image, polls, download streaming). Target ≤ 5 ms.
 * ``take_verify_ingest_ms_per_job``: that media work per job (reported, no target: it
@@ -143,13 +146,15 @@ def bench_overhead(n_jobs: int) -> dict:
     engine_cpu = stats["cpu_at_end_s"] - stats["cpu_at_ready_s"]
     whole = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     media = stats["media_cpu_s"]
+    helpers = media - stats.get("media_own_thread_cpu_s", media)
     per_job = (engine_cpu - media) * 1000 / n
     media_per_job = media * 1000 / n
     cross = (f"/proc says {proc_end - proc_ready:.2f}s" if proc_ready is not None
              and proc_end is not None else "/proc not readable")
     load = os.getloadavg()
     common = (f"{n} jobs, {done} succeeded, {wall:.1f}s wall; worker CPU after ready "
-              f"{engine_cpu:.2f}s ({cross}), media {media:.2f}s; whole worker process incl. "
+              f"{engine_cpu:.2f}s ({cross}), media {media:.2f}s (of which FFmpeg's own decode "
+              f"threads {helpers:.2f}s); whole worker process incl. "
               f"interpreter start and imports {whole:.2f}s; load avg {load[0]:.1f}")
     return {
         "queue_overhead_ms_per_job": entry(per_job, "ms CPU/job", 5.0,

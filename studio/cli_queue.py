@@ -180,7 +180,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         writer = _EventWriter(engine.request_stop)
         bus.subscribe(writer.event)
         handler = _JsonLogHandler(writer)
-        logging.getLogger().handlers[:] = [handler]
+        root_logger = logging.getLogger()
+        root_logger.handlers[:] = [handler]
+        # the JSON handler is the only one and takes warnings and errors: records below
+        # that (an INFO line per transition and per HTTP request) are not even built
+        root_logger.setLevel(max(root_logger.level, logging.WARNING))
         writer.write({"event": "worker_started", "format": EVENTS_FORMAT, "pid": os.getpid(),
                       "project": str(root)})
         import threading
