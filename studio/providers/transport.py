@@ -15,9 +15,10 @@ exceptions the providers map) and replaces only the connection layer:
   ``ConnectError``/``ConnectTimeout`` only when nothing was sent, then ``WriteError``,
   ``ReadError``, ``ReadTimeout``, ``RemoteProtocolError`` (a reply cut short).
 
-No proxies and no HTTP/2: :func:`lean_transport` returns None when a proxy is configured in
-the environment (httpx's default transport then handles it), or when
-``STUDIO_HTTP_TRANSPORT=httpx`` asks for httpx's own.
+Opt-in: httpx's own, well-tried transport stays the default for real provider traffic.
+``STUDIO_HTTP_TRANSPORT=lean`` asks for this one (pipelines running many jobs on a busy
+machine). No proxies and no HTTP/2: :func:`lean_transport` returns None (httpx's default)
+unless asked, and always when a proxy is configured in the environment.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_pr
 
 def lean_transport(**kwargs: Any) -> LeanTransport | None:  # noqa: ANN401
     """The lean transport, or None where httpx's default transport should be used."""
-    if os.environ.get("STUDIO_HTTP_TRANSPORT", "").lower() == "httpx":
+    if os.environ.get("STUDIO_HTTP_TRANSPORT", "").lower() != "lean":
         return None
     if any(os.environ.get(name) for name in _PROXY_VARS):
         return None

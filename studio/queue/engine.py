@@ -185,13 +185,15 @@ class QueueEngine:
         timeout = httpx.Timeout(60.0, connect=10.0)
         was_idle = False
         try:
-            # the lean asyncio transport (about a fifth of httpcore's CPU per request) unless
-            # a test injected one or a proxy is configured (then httpx's own transport)
-            transport = self._transport or lean_transport(max_keepalive=50)
+            # httpx's own transport unless a test injected one or STUDIO_HTTP_TRANSPORT=lean
+            # asks for the lean asyncio one (about a fifth of httpcore's CPU per request)
+            lean = None if self._transport is not None else lean_transport(max_keepalive=50)
+            transport = self._transport or lean
             async with httpx.AsyncClient(transport=transport, limits=limits,
                                          timeout=timeout, follow_redirects=True) as client:
                 self._client = client
-                lighten_client(client)
+                if lean is not None:
+                    lighten_client(client)
                 self.stats["cpu_at_ready_s"] = time.process_time()
                 self.bus.publish(WORKER_READY, pid=os.getpid())
                 while not self._stop.is_set():

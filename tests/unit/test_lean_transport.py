@@ -190,6 +190,8 @@ def test_proxy_or_opt_out_uses_httpx_default(monkeypatch: pytest.MonkeyPatch) ->
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
                  "all_proxy", "STUDIO_HTTP_TRANSPORT"):
         monkeypatch.delenv(name, raising=False)
+    assert lean_transport() is None  # httpx's own transport is the default
+    monkeypatch.setenv("STUDIO_HTTP_TRANSPORT", "lean")
     assert isinstance(lean_transport(), LeanTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     assert lean_transport() is None
