@@ -75,3 +75,60 @@ def test_timeline_without_takes_is_all_gaps(sample_copy: Path) -> None:
     assert _clips(timeline) == []
     assert timeline.duration().to_seconds() == pytest.approx(33.0)
     assert set(timeline_files(timeline)) == {"timeline.otio", "timeline.edl", "timeline.fcpxml"}
+
+
+def _read_all(out: Path, tmp_path: Path, rate: float) -> dict[str, otio.schema.Timeline]:
+    timelines = {}
+    with zipfile.ZipFile(out) as zf:
+        for name in ("timeline.otio", "timeline.edl", "timeline.fcpxml"):
+            (tmp_path / name).write_bytes(zf.read(name))
+    timelines["otio"] = otio.adapters.read_from_file(str(tmp_path / "timeline.otio"))
+    timelines["edl"] = otio.adapters.read_from_file(str(tmp_path / "timeline.edl"),
+                                                    adapter_name="cmx_3600", rate=rate)
+    result = otio.adapters.read_from_file(str(tmp_path / "timeline.fcpxml"),
+                                          adapter_name="fcpx_xml")
+    timelines["fcpxml"] = (
+        next(iter(result.find_children(descended_from_type=otio.schema.Timeline)))
+        if isinstance(result, otio.schema.SerializableCollection) else result)
+    return timelines
+
+
+@pytest.mark.parametrize("first_fps", [12, 15, 16])
+def test_non_smpte_and_mixed_rates_export(sample_copy: Path, tmp_path: Path,
+                                          first_fps: int) -> None:
+    """A 12/15/16 fps take (not a SMPTE rate) next to a 25 fps one: every writer accepts
+    the timeline and every clip keeps its length (in the timeline's standard rate)."""
+    from test_bundle_support import add_take
+
+    from studio.cli import main
+
+    add_take(sample_copy, "s01-ridge-dawn", "r-slow", review_status="approved",
+             seconds=1.5, fps=first_fps)
+    add_take(sample_copy, "s02-lace-up", "r-pal", review_status="approved", seconds=2.0,
+             fps=25, color_index=2)
+    timeline = build_timeline(plan_export(sample_copy))
+    rate = timeline.global_start_time.rate
+    assert otio.opentime.to_timecode(otio.opentime.RationalTime(1, rate), rate)  # SMPTE-valid
+    out = tmp_path / "mixed.zip"
+    assert main(["export", str(sample_copy), "-o", str(out)]) == 0
+    for kind, read in _read_all(out, tmp_path, rate).items():
+        clips = _clips(read)
+        assert len(clips) == 2, kind
+        assert [round(c.duration().to_seconds(), 2) for c in clips] == [1.5, 2.0], kind
+    native = [c.metadata["brief_studio"].get("fps")
+              for c in _clips(_read_all(out, tmp_path, rate)["otio"])]
+    assert native == [first_fps, 25]
+
+
+@pytest.mark.parametrize("fps", [7.5, 8, 10, 12, 15, 16, 20, 23.976, 24000 / 1001, 24, 25,
+                                 29.97, 30000 / 1001, 30, 48, 50, 59.94, 60, 90, 120, None, 0])
+def test_timeline_rate_is_accepted_by_every_writer(fps: float | None) -> None:
+    from otio_fcpx_xml_adapter.fcpx_xml import FcpxOtio
+
+    from studio.bundle.timeline import timeline_rate
+
+    rate = timeline_rate(fps)
+    assert otio.opentime.to_timecode(otio.opentime.RationalTime(1, rate), rate)
+    assert FcpxOtio._framerate_to_frame_duration(rate)
+    if fps in (24, 25, 30, 50, 60):
+        assert rate == fps
