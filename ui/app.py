@@ -53,6 +53,11 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def run_app(args: Sequence[str]) -> int:
+    import PySide6.QtCore  # noqa: F401 - then PySide6's import hook is there to quicken
+
+    from ui import quicken_pyside_import_checks
+
+    quicken_pyside_import_checks()  # before the window's ~250 modules are imported
     argv = list(args)
     if "--screenshot" in argv and not os.environ.get("DISPLAY") \
             and not os.environ.get("WAYLAND_DISPLAY"):
@@ -80,12 +85,17 @@ def _interactive(opts: argparse.Namespace) -> int:
     app.setDesktopFileName("brief-studio")
     settings = Settings.load()
     apply_theme(app, opts.theme or settings.theme)
-    window = MainWindow(settings)
+    # with a project to open, the first frame shows it: the start screen waits until needed
+    window = MainWindow(settings, start_screen=not opts.project)
     if opts.theme:
         window.theme_actions[opts.theme].setChecked(True)
     window.show()
     if opts.project:
         open_argument(window, Path(opts.project), opts.page)
+    else:
+        from ui import startup_done
+
+        window.after_paint(startup_done)
     code = int(app.exec())
     finish_tasks()
     return code

@@ -13,7 +13,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     first = next((a for a in args if a not in ("-v", "--verbose")), None)
     if first in SUBCOMMANDS or first in ("--version", "-h", "--help") and "--screenshot" not in args:
         from studio.cli import main as cli_main
+        from ui import startup_done
 
+        startup_done(freeze=False)  # no window: the collector's default threshold
         return cli_main(args)
     from ui.app import run_app
 

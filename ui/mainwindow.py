@@ -19,7 +19,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal
@@ -57,11 +57,14 @@ from studio.project import ProjectDocument, load_project, save_project
 from studio.resources import resources_dir, user_guide
 from studio.resources import sample_project_copy as sample_project  # never the shipped one
 from studio.yamlio import atomic_write, load_model, model_to_yaml
+from ui import startup_done
 from ui.context import ProjectContext
 from ui.settings import Settings
-from ui.startscreen import StartScreen
 from ui.tasks import run_task
 from ui.widgets.placeholder import PlaceholderPage
+
+if TYPE_CHECKING:
+    from ui.startscreen import StartScreen
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ STORE_PAGES = ("cameos", "queue", "library")  # pages that read studio.db
 THEMES = (("system", "&System"), ("light", "&Light"), ("dark", "&Dark"))
 AUTOSAVE_MS = 30_000
 AFTER_PAINT_MAX_MS = 1000
+STARTUP_GC_MS = 2000  # ui.startup_done at the latest this long after the window was made
 
 # (key, label, module, class, shortcut)
 PAGES = (
@@ -178,7 +182,10 @@ class MainWindow(QMainWindow):
     pageShown = Signal(str)
 
     def __init__(self, settings: Settings | None = None, *, interactive: bool = True,
-                 restore_geometry: bool = True):
+                 restore_geometry: bool = True, start_screen: bool = True):
+        """``start_screen=False`` (``studio PROJECT``): the start screen is built only when
+        it is first needed (the project did not open, or was closed), not before the first
+        frame, which shows the project."""
         super().__init__()
         self.settings = settings or Settings.load()
         self.interactive = interactive  # False: never show a modal dialog (screenshots)
@@ -197,16 +204,9 @@ class MainWindow(QMainWindow):
 
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
-        self.start = StartScreen(self.settings.recent,
-                                 import_available=_installed("ui.export_dialog"),
-                                 setup_state=self.settings.providers_setup)
-        self.start.providerChoice.connect(self._provider_choice)
-        self.start.openSample.connect(self.open_sample)
-        self.start.openProject.connect(self.open_project)
-        self.start.openDialog.connect(self.open_dialog)
-        self.start.newFromTemplate.connect(self.new_project)
-        self.start.importBundle.connect(self.import_bundle)
-        self.stack.addWidget(self.start)
+        self._start: StartScreen | None = None
+        if start_screen:
+            self._build_start()
         self.workspace: QWidget | None = None
         self.opening_page: QLabel | None = None  # "Opening …" while the first project loads
 
@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
         self._after_paint_timer.setSingleShot(True)
         self._after_paint_timer.setInterval(AFTER_PAINT_MAX_MS)
         self._after_paint_timer.timeout.connect(self._run_after_paint)
+        QTimer.singleShot(STARTUP_GC_MS, startup_done)
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
@@ -229,6 +230,27 @@ class MainWindow(QMainWindow):
         if restore_geometry:
             self._restore_window_state()
         self._update_actions()
+
+    @property
+    def start(self) -> StartScreen:
+        """The start screen (built on first use when the window was made without it)."""
+        return self._start if self._start is not None else self._build_start()
+
+    def _build_start(self) -> StartScreen:
+        from ui.startscreen import StartScreen
+
+        start = StartScreen(self.settings.recent,
+                            import_available=_installed("ui.export_dialog"),
+                            setup_state=self.settings.providers_setup)
+        start.providerChoice.connect(self._provider_choice)
+        start.openSample.connect(self.open_sample)
+        start.openProject.connect(self.open_project)
+        start.openDialog.connect(self.open_dialog)
+        start.newFromTemplate.connect(self.new_project)
+        start.importBundle.connect(self.import_bundle)
+        self._start = start
+        self.stack.insertWidget(0, start)  # the current page stays current
+        return start
 
     # ------------------------------------------------------------------ menus
     def _action(self, menu: Any, text: str, slot: Callable[..., Any] | None = None,  # noqa: ANN401
@@ -651,7 +673,8 @@ class MainWindow(QMainWindow):
             self.after_paint(self.settings.save)  # an fsync: not before the first frame
         else:
             self.settings.save()
-        self.start.set_recent(self.settings.recent)
+        if self._start is not None:
+            self._start.set_recent(self.settings.recent)
         self._update_title()
         self._update_actions()
         if self.isVisible():
@@ -659,6 +682,7 @@ class MainWindow(QMainWindow):
             # httpx, the providers, PyAV) starts competing for the interpreter
             ctx = self.ctx
             self.after_paint(lambda: ctx is self.ctx and self._attach_queue())
+            self.after_paint(startup_done)  # the first frame with the project is out
         else:
             self._attach_queue()
         self.show_page("shots")
@@ -1166,7 +1190,8 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog_cls(self)
         if self.settings_dialog.exec():
             self.show_status(self.tr("Settings saved"))
-            self.start.refresh_providers()
+            if self._start is not None:  # else it reads the settings when it is built
+                self._start.refresh_providers()
 
     def _provider_choice(self, choice: str) -> None:
         self.settings.providers_setup = choice

@@ -141,3 +141,55 @@ def test_thumbnails_asked_for_during_a_paint_load_after_it(qtbot: QtBot, tmp_pat
         pass
     assert cache.get([tmp_path / "nope.png"]) is None
     tasks.wait_for_tasks()
+
+
+def test_studio_project_builds_the_start_screen_only_when_needed(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    win = MainWindow(Settings(path=None), interactive=False, restore_geometry=False,
+                     start_screen=False)
+    qtbot.addWidget(win)
+    assert win._start is None  # `studio PROJECT`: nothing of the start screen yet
+    win.show()
+    win.open_project(tmp_path / "missing")
+    assert win._start is None
+    assert win.stack.currentWidget() is win.opening_page
+    # the project did not open: back to a complete start screen, built now
+    qtbot.waitUntil(lambda: win._start is not None
+                    and win.stack.currentWidget() is win.start, timeout=10_000)
+    assert win.stack.indexOf(win.start) == 0
+    qtbot.waitUntil(lambda: win.start._populated and len(win.start._cards) == 4,
+                    timeout=10_000)
+    win.interactive = False
+    win.close()
+    tasks.wait_for_tasks()
+
+
+def test_pyside_import_check_is_quick_and_gives_the_same_answers() -> None:
+    import sys
+
+    import ui
+
+    feature = sys.modules.get("shibokensupport.feature")
+    if feature is None or not hasattr(feature, "_mod_uses_pyside"):
+        pytest.skip("this PySide6 has no per-module feature check")
+    assert ui.quicken_pyside_import_checks()
+    quick = feature._mod_uses_pyside
+    assert quick._brief_studio_quick
+    original = quick._original  # PySide's own check
+    for name in ("ui.mainwindow", "ui.tasks", "studio.model", "json", "sys", "_json"):
+        __import__(name)
+        module = sys.modules[name]
+        assert quick(module) == bool(original(module)), name
+    assert quick(sys.modules["ui.mainwindow"]) is True
+    assert quick(sys.modules["studio.model"]) is False
+
+
+def test_startup_gc_threshold_is_restored_once_started() -> None:
+    import gc
+
+    import ui
+
+    ui.startup_done()
+    ui.startup_done()  # idempotent
+    assert ui._default_threshold is None
+    assert gc.get_threshold()[0] < ui._STARTUP_THRESHOLD
