@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from studio.errors import Problem, ProjectFileError, SchemaTooNewError
+from studio.filemode import file_mode_for, set_mode
 
 Loc = tuple[str | int, ...]
 SourceMap = dict[Loc, tuple[int, int]]
@@ -261,7 +262,10 @@ def model_to_yaml(obj: BaseModel) -> str:
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never half.
+
+    The file gets the mode a new file gets (0666 & ~umask), or keeps the mode of the file it
+    replaces (see :mod:`studio.filemode`)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -270,8 +274,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, 0o644)
+        set_mode(tmp, file_mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -33,7 +33,9 @@ from typing import Any
 
 from studio.bundle.manifest import MANIFEST_NAME, Manifest, ManifestEntry
 from studio.bundle.verify import _open, content_check, structural_check
+from studio.consent.records import EVIDENCE_DIR
 from studio.errors import BundleError, StudioError
+from studio.filemode import PRIVATE_FILE_MODE, new_dir_mode, set_mode
 from studio.project import load_project
 from studio.store import Store
 
@@ -147,12 +149,24 @@ def _import(bundle: Path, dest: Path) -> ImportResult:
                     + str(exc).replace(str(tmp) + os.sep, f"{bundle.name}/")
                 ) from None
             takes = _register_takes(tmp, manifest)
+            _set_modes(tmp)
             log.info("imported %s takes of %s", len(takes), doc.project.id)
             _move_into_place(tmp, dest)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return ImportResult(dest, manifest, takes, time.monotonic() - started)
+
+
+def _set_modes(tmp: Path) -> None:
+    """mkdtemp makes the project folder 0700: it becomes an ordinary folder of the user's
+    (0777 & ~umask); consent evidence stays private (0600), as attach_file writes it."""
+    set_mode(tmp, new_dir_mode())
+    evidence = tmp / EVIDENCE_DIR
+    if evidence.is_dir() and not evidence.is_symlink():
+        for path in evidence.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                set_mode(path, PRIVATE_FILE_MODE)
 
 
 def _move_into_place(tmp: Path, dest: Path) -> None:

@@ -53,6 +53,7 @@ from studio.consent.records import (
 from studio.consent.shown import LISTED, describe, shown_via, speaking_in
 from studio.errors import ConsentError, StudioError
 from studio.events import EventBus
+from studio.filemode import PRIVATE_FILE_MODE, new_file_mode, set_mode
 from studio.model import Project, Shot
 from studio.store import Store
 from studio.yamlio import atomic_write, model_to_yaml
@@ -506,8 +507,9 @@ def _block_jobs(conn: sqlite3.Connection, cameo_id: str, error: str, now: float)
         if not _shows(row["cameos_json"], cameo_id):
             continue
         conn.execute(
-            "UPDATE jobs SET status = 'blocked', error = ?, updated_at = ? WHERE id = ?",
-            (error, now, row["id"]),
+            "UPDATE jobs SET status = 'blocked', error = ?, updated_at = ?, finished_at = ? "
+            "WHERE id = ?",
+            (error, now, now, row["id"]),  # its time stops here, like every terminal move
         )
         conn.execute(
             "INSERT INTO job_events(job_id, at, from_status, to_status, detail) "
@@ -534,7 +536,9 @@ def attach_file(root: Path, source: Path, folder: str = EVIDENCE_DIR) -> tuple[s
     """Copy ``source`` into the project (``folder``/) and return (relative path, sha256).
 
     The copy is written to a temp file and renamed into place; a file with the same name
-    and different content gets a numbered name, identical content is reused.
+    and different content gets a numbered name, identical content is reused. Consent
+    evidence (signed releases, IDs) stays private to the user (0600); a likeness reference
+    is an ordinary project file (0666 & ~umask).
     """
     root = Path(root)
     source = Path(source)
@@ -558,6 +562,7 @@ def attach_file(root: Path, source: Path, folder: str = EVIDENCE_DIR) -> tuple[s
                 shutil.copyfileobj(src, out)
                 out.flush()
                 os.fsync(out.fileno())
+            set_mode(tmp, PRIVATE_FILE_MODE if folder == EVIDENCE_DIR else new_file_mode())
             os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

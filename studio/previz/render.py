@@ -18,6 +18,7 @@ from PIL import Image
 
 from studio.compiler import GenerationRequest
 from studio.errors import StudioError
+from studio.filemode import new_file_mode, set_mode
 from studio.media import MediaError, thumbnail
 from studio.previz.camera import Timeline, build_segments, frame_shot, seed_for
 from studio.previz.look import build_look
@@ -156,8 +157,7 @@ def render(
                 encoder.finish()
         if cancelled is not None and cancelled():
             raise RenderCancelled(f"previz render of shot {request.shot_id} was cancelled")
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; a take is an ordinary file
+        set_mode(tmp, new_file_mode())  # mkstemp makes 0600; a take is an ordinary file
         os.replace(tmp, out_path)
     except av.error.FFmpegError as exc:
         with contextlib.suppress(OSError):
