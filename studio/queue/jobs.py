@@ -83,9 +83,25 @@ class Job:
             needs_decision=bool(row["needs_decision"]), progress=row["progress"],
             cost_estimate=row["cost_estimate"], attempts=row["attempts"],
             created_at=row["created_at"], updated_at=row["updated_at"],
-            submitted_at=row["submitted_at"], finished_at=row["finished_at"],
+            submitted_at=row["submitted_at"],
+            # a terminal row without finished_at (blocked by a revocation before that set
+            # it) ended at its last update
+            finished_at=(row["finished_at"] if row["finished_at"] is not None
+                         or row["status"] not in TERMINAL else row["updated_at"]),
             next_poll_at=row["next_poll_at"], expires_at=row["expires_at"],
         )
+
+    def elapsed(self, now: float | None = None) -> float | None:
+        """Seconds since the job was sent (or queued, if never sent) until it left the
+        active states, or until ``now`` while it is still active; None while queued."""
+        if self.status == QUEUED:
+            return None
+        start = self.submitted_at or self.created_at
+        if self.status in ACTIVE:
+            end = time.time() if now is None else now
+        else:
+            end = self.finished_at if self.finished_at is not None else self.updated_at
+        return max(0.0, end - start)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -113,6 +129,7 @@ class Job:
             "created_at": self.created_at,
             "submitted_at": self.submitted_at,
             "finished_at": self.finished_at,
+            "elapsed_s": None if (e := self.elapsed()) is None else round(e, 1),
         }
 
 

@@ -8,7 +8,6 @@ Keys: Delete cancels, Ctrl+R retries, Ctrl+Backspace removes a finished job.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from PySide6.QtCore import (
@@ -133,9 +132,8 @@ class JobsModel(QAbstractTableModel):
             if col == COST:
                 return f"${job.cost_estimate:.2f}"
             if col == TIME:
-                start = job.submitted_at or job.created_at
-                end = job.finished_at or time.time()
-                return fmt_duration(end - start) if job.status != "queued" else ""
+                elapsed = job.elapsed()  # stops when the job leaves the active states
+                return "" if elapsed is None else fmt_duration(elapsed)
             if col == NOTE:
                 return job.error or ("; ".join(job.changes) if job.changes else "")
         if role == Qt.ItemDataRole.ToolTipRole:
