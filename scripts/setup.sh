@@ -29,7 +29,25 @@ fi
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+  if ! "$PY" -m venv .venv 2>/tmp/brief-studio-venv.err; then
+    rm -rf .venv
+    # Debian/Ubuntu ship venv (ensurepip) separately: python3-venv / python3.X-venv
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      ver=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+      echo "setup: installing python3-venv (python$ver-venv) for the virtualenv"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        python3-venv >/dev/null || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "python$ver-venv" >/dev/null 2>&1 || true
+      "$PY" -m venv .venv
+    else
+      cat /tmp/brief-studio-venv.err >&2
+      echo "setup: could not create .venv with $PY -m venv; install your system's" \
+           "python3-venv package (or set PYTHON to a Python 3.11+ with venv)" >&2
+      exit 1
+    fi
+  fi
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 if [ "${1:-}" = test ]; then

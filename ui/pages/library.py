@@ -133,7 +133,7 @@ class LibraryPage(QWidget):
         self.grid = GridView(self)
         self.grid.setModel(self.model)
         self.grid.setItemDelegate(TakeDelegate(self.grid))
-        self.status = QLabel("Loading takes…")
+        self.status = QLabel(self.tr("Loading takes…"))
         self.status.setObjectName("libraryStatus")
         # long messages ("Imported 3 take(s)…", errors) wrap instead of widening the pane
         self.status.setWordWrap(True)
@@ -141,23 +141,24 @@ class LibraryPage(QWidget):
 
         # the actions keep their full labels and wrap onto a second row in a narrow pane
         bar = FlowLayout()
-        self.btn_select = QToolButton(text="Set as selected take")
-        self.btn_select.setToolTip("Show this take on the shot's storyboard card")
-        self.btn_compare = QToolButton(text="Compare A/B")
-        self.btn_compare.setToolTip("Select two takes (Ctrl+click) and compare them in sync")
-        self.btn_variations = QToolButton(text="Variations")
-        self.btn_variations.setToolTip("Queue another take of this shot with the same provider")
-        self.btn_remix = QToolButton(text="Remix…")
-        self.btn_extend = QToolButton(text="Extend…")
-        self.btn_remix.setAccessibleName("Remix take")
-        self.btn_extend.setAccessibleName("Extend take")
+        self.btn_select = QToolButton(text=self.tr("Set as selected take"))
+        self.btn_select.setToolTip(self.tr("Show this take on the shot's storyboard card"))
+        self.btn_compare = QToolButton(text=self.tr("Compare A/B"))
+        self.btn_compare.setToolTip(self.tr("Select two takes (Ctrl+click) and compare them in sync"))
+        self.btn_variations = QToolButton(text=self.tr("Variations"))
+        self.btn_variations.setToolTip(
+            self.tr("Queue another take of this shot with the same provider"))
+        self.btn_remix = QToolButton(text=self.tr("Remix…"))
+        self.btn_extend = QToolButton(text=self.tr("Extend…"))
+        self.btn_remix.setAccessibleName(self.tr("Remix take"))
+        self.btn_extend.setAccessibleName(self.tr("Extend take"))
         #: why remix / extend cannot start from the current take (None: they can), and the
         #: extension lengths its model allows; read with the details, off the GUI thread
         self._derive: dict[str, str | None] = {}
         self._durations: list[float] = []
         self.derive_dialog: DeriveDialog | None = None
-        self.btn_import = QToolButton(text="Import…")
-        self.btn_import.setToolTip("Import video files (or drop them on this page)")
+        self.btn_import = QToolButton(text=self.tr("Import…"))
+        self.btn_import.setToolTip(self.tr("Import video files (or drop them on this page)"))
         for b in (self.btn_select, self.btn_compare, self.btn_variations, self.btn_remix,
                   self.btn_extend, self.btn_import):
             b.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
@@ -207,7 +208,8 @@ class LibraryPage(QWidget):
         self.filters.changed.connect(self.model.set_filter)
         self.model.loaded.connect(self._loaded)
         self.model.counted.connect(lambda _n: self._show_count())
-        self.model.loadFailed.connect(lambda msg: self.status.setText(f"Cannot read takes: {msg}"))
+        self.model.loadFailed.connect(lambda msg: self.status.setText(
+            self.tr("Cannot read takes: %1").replace("%1", str(msg))))
         self.model.rowsInserted.connect(lambda *_: self._show_count())
         self.grid.selectionModel().currentChanged.connect(self._current_changed)
         self.details.tagsEdited.connect(self._edit_tags)
@@ -259,11 +261,13 @@ class LibraryPage(QWidget):
     def _show_count(self) -> None:
         total = self.model.total
         if not total:
-            self.status.setText("No takes match. Queue a shot, or drop video files here to "
-                                "import them.")
+            self.status.setText(self.tr("No takes match. Queue a shot, or drop video files "
+                                        "here to import them."))
             return
         more = "" if self.model.total_known else "+"
-        text = f"{total:,}{more} take{'s' if total != 1 or more else ''}"
+        count = f"{total:,}{more}"
+        text = (self.tr("%1 take") if total == 1 and not more
+                else self.tr("%1 takes")).replace("%1", count)
         self.status.setText(f"{text} · {self._query_ms:.0f} ms")
 
     def _core_event(self, event: events.Event) -> None:
@@ -342,7 +346,8 @@ class LibraryPage(QWidget):
     def select_result(self, result_id: str) -> None:
         row = self.model.row_of(result_id)
         if row is None:
-            self.status.setText(f"{result_id} is not shown with the current filters")
+            self.status.setText(
+                self.tr("%1 is not shown with the current filters").replace("%1", result_id))
             return
         self.grid.setCurrentIndex(self.model.index(row))
 
@@ -359,16 +364,17 @@ class LibraryPage(QWidget):
         for kind, button in (("remix", self.btn_remix), ("extend", self.btn_extend)):
             if info is None:
                 button.setEnabled(False)
-                button.setToolTip(f"Select a take to {kind} it")
+                button.setToolTip(self.tr("Select a take to remix it") if kind == "remix"
+                                  else self.tr("Select a take to extend it"))
                 continue
-            reason = self._derive.get(kind, "Checking what this take's provider can do…")
+            reason = self._derive.get(kind, self.tr("Checking what this take's provider can do…"))
             button.setEnabled(reason is None)
             if reason is None:
-                button.setToolTip(
-                    f"Queue a remix of {info['id']} on {info['provider']}: a new prompt, same "
-                    "length and size; its take points back to this one" if kind == "remix" else
-                    f"Queue an extension of {info['id']} on {info['provider']}: it continues "
-                    "for a few more seconds; its take points back to this one")
+                tip = (self.tr("Queue a remix of %1 on %2: a new prompt, same length and "
+                               "size; its take points back to this one") if kind == "remix" else
+                       self.tr("Queue an extension of %1 on %2: it continues for a few more "
+                               "seconds; its take points back to this one"))
+                button.setToolTip(tip.replace("%1", info["id"]).replace("%2", info["provider"]))
             else:
                 button.setToolTip(reason)
 
@@ -383,14 +389,15 @@ class LibraryPage(QWidget):
         if rid is None or take is None:
             return False
         if key in RATING_KEYS:
-            self.push(rid, "rating", take.rating, RATING_KEYS[key], "Rate take")
+            self.push(rid, "rating", take.rating, RATING_KEYS[key], self.tr("Rate take"))
             return True
         if key == Qt.Key.Key_X:
-            self.push(rid, "review", (take.review, take.rating), ("rejected", -1), "Reject take")
+            self.push(rid, "review", (take.review, take.rating), ("rejected", -1),
+                      self.tr("Reject take"))
             return True
         if key == Qt.Key.Key_P:
             self.push(rid, "review", (take.review, take.rating), ("approved", take.rating),
-                      "Approve take")
+                      self.tr("Approve take"))
             return True
         return False
 
@@ -420,7 +427,7 @@ class LibraryPage(QWidget):
 
         def done(_res: Any, err: BaseException | None) -> None:  # noqa: ANN401
             if err is not None:
-                self.status.setText(f"Could not save: {err}")
+                self.status.setText(self.tr("Could not save: %1").replace("%1", str(err)))
                 self.model.result_changed(rid)
             elif kind == "tags":
                 self.refresh_choices()
@@ -435,7 +442,8 @@ class LibraryPage(QWidget):
         except records.ResultError as exc:
             self.status.setText(str(exc))
             return
-        self.push(self.current_info["id"], "tags", self.current_info["tags"], clean, "Tag take")
+        self.push(self.current_info["id"], "tags", self.current_info["tags"], clean,
+                  self.tr("Tag take"))
         self.current_info["tags"] = clean
 
     def _edit_notes(self, text: str) -> None:
@@ -443,7 +451,8 @@ class LibraryPage(QWidget):
             return
         rid, root, bus = self.current_info["id"], self.ctx.root, self.ctx.bus
         run_task(lambda: records.set_notes(root, rid, text, bus=bus),
-                 lambda _r, e: e and self.status.setText(f"Could not save notes: {e}"))
+                 lambda _r, e: e and self.status.setText(
+                     self.tr("Could not save notes: %1").replace("%1", str(e))))
 
     def _edit_review(self, status: str, reviewer: str, note: str) -> None:
         if self.current_info is None:
@@ -452,7 +461,8 @@ class LibraryPage(QWidget):
         self.model.patch(rid, review=status)
         run_task(lambda: records.set_review(root, rid, status, reviewer or None, note or None,
                                             bus=bus),
-                 lambda _r, e: e and self.status.setText(f"Could not save the review: {e}"))
+                 lambda _r, e: e and self.status.setText(
+                     self.tr("Could not save the review: %1").replace("%1", str(e))))
 
     # --- actions ------------------------------------------------------------------------
     def set_selected_take(self) -> None:
@@ -463,20 +473,22 @@ class LibraryPage(QWidget):
         try:
             self.ctx.project.shot(shot_id)
         except KeyError:
-            self.status.setText(f"Shot {shot_id} is no longer in the brief")
+            self.status.setText(self.tr("Shot %1 is no longer in the brief").replace("%1", shot_id))
             return
         error = commands.push_set(self.ctx, shot_id, ("selected_take",), info["id"],
-                                  f"Select take for {shot_id}", merge=False)
+                                  self.tr("Select take for %1").replace("%1", shot_id),
+                                  merge=False)
         if error:
             self.status.setText(error)
             return
         self.ctx.brief_changed(shot_id)
-        self.status.setText(f"{info['id']} is now the selected take of {shot_id}")
+        self.status.setText(self.tr("%1 is now the selected take of %2")
+                            .replace("%1", info["id"]).replace("%2", shot_id))
 
     def compare_selected(self) -> None:
         ids = self.selected_ids()
         if len(ids) < 2:
-            self.status.setText("Select two takes (Ctrl+click) to compare them")
+            self.status.setText(self.tr("Select two takes (Ctrl+click) to compare them"))
             return
         root = self.ctx.root
         a, b = ids[0], ids[1]
@@ -516,8 +528,10 @@ class LibraryPage(QWidget):
             return len(jobs)
 
         def done(n: Any, err: BaseException | None) -> None:  # noqa: ANN401
-            self.status.setText(f"Could not queue: {err}" if err else
-                                f"Queued {n} new take(s) of {shot} on {provider}")
+            self.status.setText(
+                self.tr("Could not queue: %1").replace("%1", str(err)) if err else
+                self.tr("Queued %n new take(s) of %1 on %2", "", int(n or 0))
+                .replace("%1", str(shot)).replace("%2", str(provider)))
 
         run_task(work, done)
 
@@ -538,32 +552,34 @@ class LibraryPage(QWidget):
 
     def _derived(self, job_id: str, status: str, error: str) -> None:
         if status == "queued":
-            self.status.setText(f"Queued {job_id}; its take will appear here with this one as "
-                                "its parent")
+            self.status.setText(self.tr("Queued %1; its take will appear here with this one "
+                                        "as its parent").replace("%1", job_id))
         else:
-            self.status.setText(f"{job_id} is {status}: {error}")
+            self.status.setText(self.tr("%1 is %2: %3").replace("%1", job_id)
+                                .replace("%2", status).replace("%3", error))
 
     def _import_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Import video files", str(Path.home()),
-            "Video (*.mp4 *.mov *.m4v *.webm *.mkv);;All files (*)")
+            self, self.tr("Import video files"), str(Path.home()),
+            self.tr("Video (*.mp4 *.mov *.m4v *.webm *.mkv);;All files (*)"))
         if files:
             self.import_paths([Path(f) for f in files])
 
     def import_paths(self, paths: list[Path]) -> None:
         root, bus = self.ctx.root, self.ctx.bus
         shots = {s.id for s in self.ctx.project.shots}
-        self.status.setText(f"Importing {len(paths)} file(s)…")
+        self.status.setText(self.tr("Importing %n file(s)…", "", len(paths)))
 
         def done(outcomes: Any, err: BaseException | None) -> None:  # noqa: ANN401
             if err is not None:
-                self.status.setText(f"Import failed: {err}")
+                self.status.setText(self.tr("Import failed: %1").replace("%1", str(err)))
                 return
             ok = [o for o in outcomes if o.result_id and not o.duplicate]
             bad = [o for o in outcomes if o.error]
-            text = f"Imported {len(ok)} take(s)"
+            text = self.tr("Imported %n take(s)", "", len(ok))
             if bad:
-                text += f"; {len(bad)} refused: {bad[0].error}"
+                text += self.tr("; %1 refused: %2").replace("%1", str(len(bad))).replace(
+                    "%2", str(bad[0].error))
             self.status.setText(text)
 
         run_task(lambda: import_files(root, paths, known_shots=shots, bus=bus), done)
