@@ -28,6 +28,9 @@ echo "== installing PyInstaller into .venv"
 echo "== icons"
 "$PY" packaging/render_icons.py --check
 
+echo "== translations"
+"$PY" scripts/update_translations.py
+
 echo "== building dist/brief-studio"
 start=$(date +%s)
 "$PY" -m PyInstaller --noconfirm "${CLEAN[@]}" --log-level WARN \

@@ -80,6 +80,9 @@ def _interactive(opts: argparse.Namespace) -> int:
     from ui.widgets.theme import apply_theme
 
     app = application()
+    from ui.i18n import install_translator
+
+    install_translator(app)  # the system locale's catalogue, before any widget exists
     app.setApplicationName("Brief Studio")
     app.setOrganizationName("brief-studio")
     app.setDesktopFileName("brief-studio")

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
+    QCoreApplication,
     QEventLoop,
     QModelIndex,
     QPersistentModelIndex,
@@ -58,6 +60,10 @@ log = logging.getLogger(__name__)
 _Index = QModelIndex | QPersistentModelIndex
 
 
+def _tr(text: str, n: int = -1) -> str:
+    return QCoreApplication.translate("ExportDialog", text, None, n)
+
+
 def human_size(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
@@ -80,7 +86,8 @@ def flagged_text(takes: list[TakeInfo]) -> str:
     if not by_reason:
         return ""
     count = sum(len(ids) for ids in by_reason.values())
-    lines = [f"{count} take(s) left out, never exported:"]
+    lines = [QCoreApplication.translate("ExportDialog", "%n take(s) left out, never exported:",
+                                        None, count)]
     for reason, ids in by_reason.items():
         lines.append(f"• {', '.join(ids)}: {reason}")
     return "\n".join(lines)
@@ -89,7 +96,9 @@ def flagged_text(takes: list[TakeInfo]) -> str:
 class TakesModel(QAbstractTableModel):
     """Every take of the project with a tick for "in the bundle"."""
 
-    COLUMNS = ("Shot", "Take", "Review", "Size", "Consent")
+    COLUMNS = (QT_TRANSLATE_NOOP("ExportDialog", "Shot"), QT_TRANSLATE_NOOP("ExportDialog", "Take"),
+               QT_TRANSLATE_NOOP("ExportDialog", "Review"), QT_TRANSLATE_NOOP("ExportDialog", "Size"),
+               QT_TRANSLATE_NOOP("ExportDialog", "Consent"))
     selectionChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None):
@@ -119,7 +128,7 @@ class TakesModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: ANN401
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
+            return _tr(self.COLUMNS[section])
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -140,13 +149,16 @@ class TakesModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (take.shot_id or "—", take.id, take.review_status.replace("_", " "),
-                    human_size(take.size), f"not shipped: {take.consent_flag}"
+                    human_size(take.size),
+                    QCoreApplication.translate("ExportDialog", "not shipped: %1")
+                    .replace("%1", take.consent_flag)
                     if take.consent_flag else "")[col]
         if role == Qt.ItemDataRole.CheckStateRole and col == 0:
             return (Qt.CheckState.Checked if take.id in self._checked
                     else Qt.CheckState.Unchecked)
         if role == Qt.ItemDataRole.ToolTipRole and take.consent_flag:
-            return f"Never exported: {take.consent_flag}"
+            return QCoreApplication.translate("ExportDialog", "Never exported: %1").replace(
+                "%1", take.consent_flag)
         return None
 
     def setData(self, index: _Index, value: Any,  # noqa: ANN401, N802
@@ -183,7 +195,7 @@ class ExportDialog(QDialog):
         self.output: Path | None = None
         self._cancel = threading.Event()
         self._last_pct = -1
-        self.setWindowTitle("Export agency bundle")
+        self.setWindowTitle(self.tr("Export agency bundle"))
         self.setMinimumSize(640, 560)
         self._build()
         self.progressed.connect(self._on_progress)
@@ -193,18 +205,18 @@ class ExportDialog(QDialog):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        intro = QLabel(
+        intro = QLabel(self.tr(
             "One verified zip for the agency: the brief as PDF, the chosen takes with "
             "thumbnails and XMP, the timeline for editors, the consent summary and "
-            "provenance.")
+            "provenance."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        sel = QGroupBox("Takes")
+        sel = QGroupBox(self.tr("Takes"))
         sel_layout = QVBoxLayout(sel)
         row = QHBoxLayout()
-        self.default_radio = QRadioButton("Approved and selected takes")
-        self.all_radio = QRadioButton("All takes")
+        self.default_radio = QRadioButton(self.tr("Approved and selected takes"))
+        self.all_radio = QRadioButton(self.tr("All takes"))
         self.default_radio.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.default_radio)
@@ -219,6 +231,7 @@ class ExportDialog(QDialog):
         self.model.selectionChanged.connect(self._update_summary)
         self.table = QTableView()
         self.table.setModel(self.model)
+        self.table.setAccessibleName(self.tr("Takes to export"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -226,34 +239,37 @@ class ExportDialog(QDialog):
         sel_layout.addWidget(self.table)
         layout.addWidget(sel, 1)
 
-        inc = QGroupBox("Included")
+        inc = QGroupBox(self.tr("Included"))
         inc_layout = QVBoxLayout(inc)
         self.included_label = QLabel()
         self.included_label.setWordWrap(True)
         inc_layout.addWidget(self.included_label)
-        self.evidence_box = QCheckBox(
+        self.evidence_box = QCheckBox(self.tr(
             "Include contact details and consent evidence files (only for the agency's "
-            "legal team)")
-        self.evidence_box.setToolTip(
+            "legal team)"))
+        self.evidence_box.setToolTip(self.tr(
             "Off: cameo records are shipped without contact details or date of birth, and "
-            "evidence files stay here (their sha256 stays in the record).")
+            "evidence files stay here (their sha256 stays in the record)."))
         self.evidence_box.toggled.connect(lambda _on: self._replan())
         inc_layout.addWidget(self.evidence_box)
         layout.addWidget(inc)
 
         out_row = QHBoxLayout()
-        out_row.addWidget(QLabel("Save as"))
+        save_label = QLabel(self.tr("Save as"))
+        out_row.addWidget(save_label)
         self.path_edit = QLineEdit()
+        self.path_edit.setAccessibleName(self.tr("Bundle file"))
+        save_label.setBuddy(self.path_edit)
         root = self.ctx.root
         self.path_edit.setText(str(Path(root).parent / f"{Path(root).name}.briefbundle.zip"))
         self.path_edit.textChanged.connect(lambda _t: self._update_buttons())
         out_row.addWidget(self.path_edit, 1)
-        browse = QPushButton("Choose…")
+        browse = QPushButton(self.tr("Choose…"))
         browse.clicked.connect(self._browse)
         out_row.addWidget(browse)
         layout.addLayout(out_row)
 
-        self.size_label = QLabel("Estimating size…")
+        self.size_label = QLabel(self.tr("Estimating size…"))
         self.size_label.setWordWrap(True)
         layout.addWidget(self.size_label)
         self.flagged_label = QLabel()
@@ -265,6 +281,7 @@ class ExportDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
+        self.progress.setAccessibleName(self.tr("Export progress"))
         layout.addWidget(self.progress)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -272,15 +289,17 @@ class ExportDialog(QDialog):
         layout.addWidget(self.status)
 
         buttons = QHBoxLayout()
-        self.show_button = QPushButton("Show in folder")
+        self.show_button = QPushButton(self.tr("Show in folder"))
         self.show_button.setVisible(False)
         self.show_button.clicked.connect(self.show_in_folder)
         buttons.addWidget(self.show_button)
         buttons.addStretch(1)
-        self.cancel_button = QPushButton("Close")
+        self.cancel_button = QPushButton(self.tr("Close"))
         self.cancel_button.clicked.connect(self.reject)
-        self.export_button = QPushButton("Export")
+        self.export_button = QPushButton(self.tr("Export"))
         self.export_button.setDefault(True)
+        self.export_button.setToolTip(self.tr("Export the bundle (%1)").replace(
+            "%1", QKeySequence("Ctrl+Return").toString(QKeySequence.SequenceFormat.NativeText)))
         self.export_button.clicked.connect(self.start_export)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.export_button)
@@ -342,29 +361,33 @@ class ExportDialog(QDialog):
                                                 *plan.evidence_files] if f.exists())
         size = sum(t.size for t in takes) + extra + 512 * 1024
         cameos = len(plan.cameo_files)
-        redaction = ("unredacted, with evidence files" if self.evidence_box.isChecked()
-                     else "contact details removed")
-        self.included_label.setText(
-            f"brief.pdf (cover + {len(plan.doc.project.shots)} shot pages) · shotlist.csv · "
-            "timeline (.otio, .edl, .fcpxml) · provenance.json · project.yaml · "
-            f"{cameos} cameo record(s), {redaction} · consent-summary.json · "
-            f"{len(plan.reference_files)} reference image(s) · {len(takes)} take(s) with "
-            "thumbnails and XMP")
-        text = f"Estimated size: {human_size(size)}"
+        redaction = (self.tr("unredacted, with evidence files") if self.evidence_box.isChecked()
+                     else self.tr("contact details removed"))
+        self.included_label.setText(" · ".join([
+            self.tr("brief.pdf (cover + %n shot pages)", "", len(plan.doc.project.shots)),
+            "shotlist.csv",
+            self.tr("timeline (.otio, .edl, .fcpxml)"),
+            "provenance.json", "project.yaml",
+            self.tr("%n cameo record(s), %1", "", cameos).replace("%1", redaction),
+            "consent-summary.json",
+            self.tr("%n reference image(s)", "", len(plan.reference_files)),
+            self.tr("%n take(s) with thumbnails and XMP", "", len(takes))]))
+        text = self.tr("Estimated size: %1").replace("%1", human_size(size))
         self.flagged_label.setText(flagged_text(plan.all_takes))
         self.flagged_label.setVisible(bool(self.flagged_label.text()))
         if plan.withheld:
-            text += (f"  ·  {len(plan.withheld)} likeness image(s) withheld: consent not active "
-                     f"({', '.join(w.path for w in plan.withheld)})")
+            text += "  ·  " + self.tr(
+                "%n likeness image(s) withheld: consent not active (%1)", "",
+                len(plan.withheld)).replace("%1", ", ".join(w.path for w in plan.withheld))
         if not self.ctx.undo_stack.isClean():
-            text += "  ·  unsaved changes are not in the bundle: save first"
+            text += "  ·  " + self.tr("unsaved changes are not in the bundle: save first")
         self.size_label.setText(text)
         self._update_buttons()
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save agency bundle",
-                                              self.path_edit.text(),
-                                              "Agency bundles (*.briefbundle.zip);;Zip files (*.zip)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save agency bundle"), self.path_edit.text(),
+            self.tr("Agency bundles (*.briefbundle.zip);;Zip files (*.zip)"))
         if path:
             self.path_edit.setText(path if path.endswith(".zip") else path + ".briefbundle.zip")
 
@@ -374,7 +397,7 @@ class ExportDialog(QDialog):
             self.state in ("ready", "done", "failed", "cancelled") and self.plan is not None
             and bool(self.model.checked_ids() or self.plan.all_takes == [])
             and bool(self.path_edit.text().strip()))
-        self.cancel_button.setText("Cancel" if running else "Close")
+        self.cancel_button.setText(self.tr("Cancel") if running else self.tr("Close"))
         for widget in (self.table, self.default_radio, self.all_radio, self.evidence_box,
                        self.path_edit):
             widget.setEnabled(not running)
@@ -393,7 +416,7 @@ class ExportDialog(QDialog):
         self.state = "exporting"
         self.progress.setValue(0)
         self.show_button.setVisible(False)
-        self.status.setText("Exporting…")
+        self.status.setText(self.tr("Exporting…"))
         self._update_buttons()
 
         def work() -> Any:  # noqa: ANN401
@@ -411,24 +434,26 @@ class ExportDialog(QDialog):
     def _on_progress(self, done: int, total: int, label: str) -> None:
         self.progress.setValue(min(100, int(100 * done / max(total, 1))))
         if self.state == "exporting":
-            self.status.setText(f"Writing {label}")
+            self.status.setText(self.tr("Writing %1").replace("%1", label))
 
     def _exported(self, result: Any, error: BaseException | None) -> None:  # noqa: ANN401
         if isinstance(error, ExportCancelled):
             self.state = "cancelled"
             self.progress.setValue(0)
-            self.status.setText("Cancelled; nothing was written.")
+            self.status.setText(self.tr("Cancelled; nothing was written."))
         elif error is not None:
             self.state = "failed"
-            self.status.setText(f"Export failed: {error}")
+            self.status.setText(self.tr("Export failed: %1").replace("%1", str(error)))
             log.warning("export failed: %s", error)
         else:
             self.state = "done"
             self.progress.setValue(100)
             self.status.setText(
-                f"Exported {result.path.name}: {len(result.takes)} take(s), "
-                f"{human_size(result.bytes_written)}. manifest.json sha256 "
-                f"{result.manifest_sha256[:16]}…")
+                self.tr("Exported %1: %n take(s), %2. manifest.json sha256 %3…", "",
+                        len(result.takes))
+                .replace("%1", result.path.name)
+                .replace("%2", human_size(result.bytes_written))
+                .replace("%3", result.manifest_sha256[:16]))
             self.show_button.setVisible(True)
         self._update_buttons()
         self.finished_export.emit(self.state)
@@ -436,7 +461,7 @@ class ExportDialog(QDialog):
     def cancel_export(self) -> None:
         if self.state == "exporting":
             self._cancel.set()
-            self.status.setText("Cancelling…")
+            self.status.setText(self.tr("Cancelling…"))
 
     def show_in_folder(self) -> None:
         if self.output is not None:
@@ -461,10 +486,11 @@ class ExportDialog(QDialog):
 
 def _show_report(parent: QWidget | None, ok: bool, text: str) -> None:
     box = QMessageBox(parent)
-    box.setWindowTitle("Bundle imported" if ok else "Bundle refused")
+    box.setWindowTitle(_tr("Bundle imported") if ok else _tr("Bundle refused"))
     box.setIcon(QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning)
-    box.setText("The bundle was verified and imported." if ok
-                else "The bundle was refused; nothing was imported.")
+    box.setText(QCoreApplication.translate("ExportDialog", "The bundle was verified and imported.")
+                if ok else QCoreApplication.translate(
+                    "ExportDialog", "The bundle was refused; nothing was imported."))
     box.setInformativeText(text)
     box.exec()
 
@@ -486,19 +512,23 @@ def import_bundle_interactive(parent: QWidget | None = None, bundle: Path | None
     Returns the new project folder, or None if cancelled or refused.
     """
     if bundle is None:
-        path, _ = QFileDialog.getOpenFileName(parent, "Import agency bundle", "",
-                                              "Brief Studio bundles (*.zip)")
+        path, _ = QFileDialog.getOpenFileName(
+            parent, QCoreApplication.translate("ExportDialog", "Import agency bundle"), "",
+            QCoreApplication.translate("ExportDialog", "Brief Studio bundles (*.zip)"))
         if not path:
             return None
         bundle = Path(path)
     if dest is None:
-        folder = QFileDialog.getExistingDirectory(parent, "Import into folder",
-                                                  str(bundle.parent))
+        folder = QFileDialog.getExistingDirectory(
+            parent, QCoreApplication.translate("ExportDialog", "Import into folder"),
+            str(bundle.parent))
         if not folder:
             return None
         dest = _unique_dest(Path(folder), bundle.stem)
 
-    progress = QProgressDialog("Verifying and importing the bundle…", "", 0, 0, parent)
+    progress = QProgressDialog(
+        QCoreApplication.translate("ExportDialog", "Verifying and importing the bundle…"), "",
+        0, 0, parent)
     progress.setCancelButton(None)
     progress.setWindowModality(Qt.WindowModality.WindowModal)
     progress.setMinimumDuration(300)
@@ -522,7 +552,10 @@ def import_bundle_interactive(parent: QWidget | None = None, bundle: Path | None
     result = outcome["result"]
     entries = len(result.manifest.entries)
     _show_report(parent, True,
-                 f"{result.manifest.project_name}\n{entries} files matched manifest.json "
-                 f"(sizes and sha256).\n{len(result.takes)} take(s) added to the library.\n"
-                 f"Project folder: {result.path}")
+                 result.manifest.project_name + "\n" + QCoreApplication.translate(
+                     "ExportDialog", "%1 files matched manifest.json (sizes and sha256).")
+                 .replace("%1", str(entries)) + "\n" + QCoreApplication.translate(
+                     "ExportDialog", "%n take(s) added to the library.", None,
+                     len(result.takes)) + "\n" + QCoreApplication.translate(
+                     "ExportDialog", "Project folder: %1").replace("%1", str(result.path)))
     return Path(result.path)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -72,18 +72,19 @@ AUTOSAVE_NAME = ".studio-autosave.yaml"
 BUNDLE_SUFFIXES = (".zip",)  # *.briefbundle.zip and plain *.zip
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv"})
 STORE_PAGES = ("cameos", "queue", "library")  # pages that read studio.db
-THEMES = (("system", "&System"), ("light", "&Light"), ("dark", "&Dark"))
+THEMES = (("system", QT_TRANSLATE_NOOP("MainWindow", "&System")), ("light", QT_TRANSLATE_NOOP("MainWindow", "&Light")),
+          ("dark", QT_TRANSLATE_NOOP("MainWindow", "&Dark")))
 AUTOSAVE_MS = 30_000
 AFTER_PAINT_MAX_MS = 1000
 STARTUP_GC_MS = 2000  # ui.startup_done at the latest this long after the window was made
 
 # (key, label, module, class, shortcut)
 PAGES = (
-    ("brief", "Brief", "ui.pages.brief", "BriefPage", "Ctrl+1"),
-    ("shots", "Shots", "ui.pages.shots", "ShotsPage", "Ctrl+2"),
-    ("cameos", "Cameos", "ui.pages.cameos", "CameosPage", "Ctrl+3"),
-    ("queue", "Queue", "ui.pages.queue", "QueuePage", "Ctrl+4"),
-    ("library", "Library", "ui.pages.library", "LibraryPage", "Ctrl+5"),
+    ("brief", QT_TRANSLATE_NOOP("MainWindow", "Brief"), "ui.pages.brief", "BriefPage", "Ctrl+1"),
+    ("shots", QT_TRANSLATE_NOOP("MainWindow", "Shots"), "ui.pages.shots", "ShotsPage", "Ctrl+2"),
+    ("cameos", QT_TRANSLATE_NOOP("MainWindow", "Cameos"), "ui.pages.cameos", "CameosPage", "Ctrl+3"),
+    ("queue", QT_TRANSLATE_NOOP("MainWindow", "Queue"), "ui.pages.queue", "QueuePage", "Ctrl+4"),
+    ("library", QT_TRANSLATE_NOOP("MainWindow", "Library"), "ui.pages.library", "LibraryPage", "Ctrl+5"),
 )
 PAGE_KEYS = tuple(p[0] for p in PAGES)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -125,13 +125,13 @@ def check_connection(provider_id: str, *, timeout: float = CHECK_TIMEOUT_S) -> C
 def key_state_text(caps: ProviderCaps) -> tuple[str, str]:
     """(text, state) for a provider's key: state is ready | missing | env."""
     if caps.local:
-        return "ready · offline", "ready"
+        return QCoreApplication.translate("ProviderSetupWidget", "ready · offline"), "ready"
     source = key_source(caps.id)
     if source == "keyring":
-        return "key in keyring", "ready"
+        return QCoreApplication.translate("ProviderSetupWidget", "key in keyring"), "ready"
     if source == "env":
-        return f"key from {env_var_names(caps.id)[0]}", "env"
-    return "no key", "missing"
+        return QCoreApplication.translate("ProviderSetupWidget", "key from %1").replace("%1", env_var_names(caps.id)[0]), "env"
+    return QCoreApplication.translate("ProviderSetupWidget", "no key"), "missing"
 
 
 class ProviderSetupWidget(QFrame):
@@ -273,7 +273,7 @@ class ProviderSetupWidget(QFrame):
         for caps in self.caps:
             text, state = states[caps.id]
             label = self.state_labels[caps.id]
-            label.setText(self.tr(text))
+            label.setText(text)  # translated by key_state_text
             label.setProperty("state", state)
             label.style().unpolish(label)
             label.style().polish(label)

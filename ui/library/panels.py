@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QDate,
     QMargins,
     QPoint,
@@ -103,7 +104,7 @@ class ValueLabel(QLabel):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
         menu = QMenu(self)
-        menu.addAction("Copy", self.copy)
+        menu.addAction(self.tr("Copy"), self.copy)
         menu.exec(event.globalPos())
 
 
@@ -212,9 +213,11 @@ class FilterBar(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        self.search = QLineEdit(placeholderText="Search prompts, tags, notes…  (Ctrl+F)")
+        self.search = QLineEdit(placeholderText=self.tr("Search prompts, tags, notes…  (Ctrl+F)"))
+        self.search.setAccessibleName(self.tr("Search takes"))
         self.search.setClearButtonEnabled(True)
-        self.tag_input = QLineEdit(placeholderText="+ tag")
+        self.tag_input = QLineEdit(placeholderText=self.tr("+ tag"))
+        self.tag_input.setAccessibleName(self.tr("Filter by tag"))
         self.tag_input.setMaximumWidth(130)
         self.tag_model = QStringListModel(self)
         completer = QCompleter(self.tag_model, self)
@@ -222,35 +225,36 @@ class FilterBar(QWidget):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.tag_input.setCompleter(completer)
         self.rating = QComboBox()
-        self.rating.setAccessibleName("Minimum rating")
-        self.rating.addItem("rating: any", None)
+        self.rating.setAccessibleName(self.tr("Minimum rating"))
+        self.rating.addItem(self.tr("rating: any"), None)
         for n in range(1, 6):
             self.rating.addItem(f"≥ {'★' * n}", n)
-        self.rating.addItem("not rejected", 0)
+        self.rating.addItem(self.tr("not rejected"), 0)
         self.status = QComboBox()
-        self.status.setAccessibleName("Review status")
-        self.status.addItem("status: any", None)
+        self.status.setAccessibleName(self.tr("Review status"))
+        self.status.addItem(self.tr("status: any"), None)
         for s in REVIEW_STATUSES:
             self.status.addItem(s.replace("_", " "), s)
         self.shot = QComboBox()
-        self.shot.setAccessibleName("Shot")
-        self.shot.addItem("shot: any", None)
+        self.shot.setAccessibleName(self.tr("Shot"))
+        self.shot.addItem(self.tr("shot: any"), None)
         self.provider = QComboBox()
-        self.provider.setAccessibleName("Provider")
-        self.provider.addItem("provider: any", None)
+        self.provider.setAccessibleName(self.tr("Provider"))
+        self.provider.addItem(self.tr("provider: any"), None)
         self.order = QComboBox()
         for key in ORDERS:
-            self.order.addItem(f"sort: {key}", key)
-        self.order.setAccessibleName("Sort order")
+            self.order.addItem(self.tr("sort: %1").replace("%1", key), key)
+        self.order.setAccessibleName(self.tr("Sort order"))
         self.since = QDateEdit(calendarPopup=True)
         self.until = QDateEdit(calendarPopup=True)
-        for d, name in ((self.since, "Made from"), (self.until, "Made until")):
+        for d, name in ((self.since, self.tr("Made from")),
+                        (self.until, self.tr("Made until"))):
             d.setSpecialValueText("—")
             d.setMinimumDate(QDate(2000, 1, 1))
             d.setDate(d.minimumDate())
             d.setDisplayFormat("yyyy-MM-dd")
             d.setAccessibleName(name)
-        self.clear = QToolButton(text="Clear filters")
+        self.clear = QToolButton(text=self.tr("Clear filters"))
         # every control keeps its full text: the combos are as wide as their longest entry
         # (the shot list is refilled later, so they adjust to contents), nothing is squeezed
         for combo in (self.rating, self.status, self.shot, self.provider, self.order):
@@ -316,7 +320,8 @@ class FilterBar(QWidget):
         self.tags.append(tag)
         chip = QToolButton(text=f"{tag}  ✕")
         chip.setObjectName("tagChip")
-        chip.setToolTip(f"Remove the tag filter “{tag}”")
+        chip.setToolTip(self.tr("Remove the tag filter “%1”").replace("%1", tag))
+        chip.setAccessibleName(self.tr("Remove tag filter %1").replace("%1", tag))
         chip.clicked.connect(lambda: self._remove_chip(tag, chip))
         self.chips.addWidget(chip)
         self.emit_changed()
@@ -372,10 +377,11 @@ class FilterBar(QWidget):
 
 
 KIND_HELP = {
-    "generate": "made from the brief",
-    "remix": "remixed from the take above it (new prompt, same length and size)",
-    "extend": "the take above it, extended",
-    "imported": "imported from a file",
+    "generate": QT_TRANSLATE_NOOP("LineageView", "made from the brief"),
+    "remix": QT_TRANSLATE_NOOP("LineageView", "remixed from the take above it (new prompt, "
+                                              "same length and size)"),
+    "extend": QT_TRANSLATE_NOOP("LineageView", "the take above it, extended"),
+    "imported": QT_TRANSLATE_NOOP("LineageView", "imported from a file"),
 }
 
 
@@ -387,7 +393,9 @@ class LineageView(QTreeView):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.tree_model = QStandardItemModel(self)
-        self.tree_model.setHorizontalHeaderLabels(["Take", "How", "Shot", "Rating", "Review"])
+        self.tree_model.setHorizontalHeaderLabels(
+            [self.tr("Take"), self.tr("How"), self.tr("Shot"), self.tr("Rating"), self.tr("Review")])
+        self.setAccessibleName(self.tr("Lineage"))
         self.setModel(self.tree_model)
         self.setEditTriggers(QTreeView.EditTrigger.NoEditTriggers)
         self.activated.connect(self._activated)
@@ -401,9 +409,10 @@ class LineageView(QTreeView):
         def add(parent: QStandardItem, node: dict[str, Any]) -> None:
             item = QStandardItem(node["id"] + ("  ◀" if node["id"] == current else ""))
             item.setData(node["id"], Qt.ItemDataRole.UserRole)
-            rating = "reject" if node["rating"] < 0 else "★" * node["rating"]
+            rating = self.tr("reject") if node["rating"] < 0 else "★" * node["rating"]
             how = QStandardItem(str(node.get("how") or ""))
-            how.setToolTip(KIND_HELP.get(str(node.get("how")), ""))
+            help_text = KIND_HELP.get(str(node.get("how")), "")
+            how.setToolTip(self.tr(help_text) if help_text else "")
             row = [item, how, QStandardItem(node["shot"] or "—"), QStandardItem(rating),
                    QStandardItem(str(node["review"]).replace("_", " "))]
             parent.appendRow(row)
@@ -436,10 +445,11 @@ class DetailsPanel(QWidget):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.fields: dict[str, ValueLabel] = {}
-        for key, label in (("id", "Take"), ("shot", "Shot"), ("made", "Made by"),
-                           ("created", "Created"), ("probe", "Picture"), ("cost", "Cost"),
-                           ("c2pa", "C2PA"), ("consent", "Consent"), ("review", "Review"),
-                           ("sha", "SHA-256")):
+        for key, label in (("id", self.tr("Take")), ("shot", self.tr("Shot")),
+                           ("made", self.tr("Made by")), ("created", self.tr("Created")),
+                           ("probe", self.tr("Picture")), ("cost", self.tr("Cost")),
+                           ("c2pa", "C2PA"), ("consent", self.tr("Consent")),
+                           ("review", self.tr("Review")), ("sha", "SHA-256")):
             w = ValueLabel("—")
             self.fields[key] = w
             form.addRow(label, w)
@@ -449,25 +459,28 @@ class DetailsPanel(QWidget):
         self.prompt.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.prompt.setMinimumWidth(60)
         self.prompt.setMaximumHeight(110)
-        form.addRow("Prompt", self.prompt)
-        self.tags = QLineEdit(placeholderText="tags, comma separated (Enter to save)")
+        form.addRow(self.tr("Prompt"), self.prompt)
+        self.tags = QLineEdit(placeholderText=self.tr("tags, comma separated (Enter to save)"))
         self.tag_model = QStringListModel(self)
         comp = QCompleter(self.tag_model, self)
         comp.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.tags.setCompleter(comp)
-        form.addRow("Tags", self.tags)
+        form.addRow(self.tr("Tags"), self.tags)
         self.notes = QPlainTextEdit()
-        self.notes.setPlaceholderText("Notes on this take (saved when you leave the box)")
+        self.notes.setPlaceholderText(self.tr("Notes on this take (saved when you leave the box)"))
         self.notes.setMaximumHeight(60)
-        form.addRow("Notes", self.notes)
+        form.addRow(self.tr("Notes"), self.notes)
         review_box = QVBoxLayout()
         review_top, review_bottom = QHBoxLayout(), QHBoxLayout()
         self.status = QComboBox()
         for s in REVIEW_STATUSES:
             self.status.addItem(s.replace("_", " "), s)
-        self.reviewer = QLineEdit(placeholderText="reviewer")
-        self.review_note = QLineEdit(placeholderText="review note")
-        self.apply_review = QPushButton("Save review")
+        self.status.setAccessibleName(self.tr("New review status"))
+        self.reviewer = QLineEdit(placeholderText=self.tr("reviewer"))
+        self.reviewer.setAccessibleName(self.tr("Reviewer"))
+        self.review_note = QLineEdit(placeholderText=self.tr("review note"))
+        self.review_note.setAccessibleName(self.tr("Review note"))
+        self.apply_review = QPushButton(self.tr("Save review"))
         for w in (self.reviewer, self.review_note):
             w.setMinimumWidth(60)
         review_top.addWidget(self.status)
@@ -476,9 +489,9 @@ class DetailsPanel(QWidget):
         review_bottom.addWidget(self.apply_review)
         review_box.addLayout(review_top)
         review_box.addLayout(review_bottom)
-        form.addRow("Set review", review_box)
+        form.addRow(self.tr("Set review"), review_box)
         lay.addLayout(form)
-        lay.addWidget(QLabel("Lineage"))
+        lay.addWidget(QLabel(self.tr("Lineage")))
         self.lineage = LineageView(self)
         lay.addWidget(self.lineage, 1)
         self.tags.returnPressed.connect(self._tags)
@@ -514,30 +527,32 @@ class DetailsPanel(QWidget):
             self.lineage.show_tree(None, None)
             return
         f = self.fields
-        f["id"].set_value(info["id"] + ("  (imported)" if info["imported"] else ""))
-        f["shot"].set_value(info["shot"] or "— (not attached to a shot)")
-        made = " · ".join(x for x in (info["provider"], info["model"]) if x) or "imported file"
+        f["id"].set_value(info["id"] + (self.tr("  (imported)") if info["imported"] else ""))
+        f["shot"].set_value(info["shot"] or self.tr("— (not attached to a shot)"))
+        made = " · ".join(x for x in (info["provider"], info["model"]) if x) or self.tr("imported file")
         if info["remote_id"]:
-            made += f" · remote {info['remote_id']}"
+            made += " · " + self.tr("remote %1").replace("%1", str(info["remote_id"]))
         if info["parent"]:
-            made += f" · from {info['parent']}"
+            made += " · " + self.tr("from %1").replace("%1", str(info["parent"]))
         f["made"].set_value(made)
         f["created"].set_value(info["created"] or "—")
         dur = f"{info['duration']:.2f}s" if info["duration"] is not None else "?"
         f["probe"].set_value(f"{info['width']}×{info['height']} · {dur} · "
                            f"{(info['fps'] or 0):.3g} fps · {info['codec']} · "
-                           f"{'audio' if info['has_audio'] else 'no audio'}")
+                           + (self.tr("audio") if info["has_audio"] else self.tr("no audio")))
         f["cost"].set_value(f"${info['cost']:.2f}" if info["cost"] is not None else "—")
         c2pa = info["c2pa"]
         if c2pa is None:
-            f["c2pa"].set_value("no manifest")
+            f["c2pa"].set_value(self.tr("no manifest"))
         else:
-            text = f"{c2pa.get('validation_state')} · issuer {c2pa.get('issuer') or '?'} · " \
-                   f"{c2pa.get('claim_generator') or '?'}"
+            text = " · ".join([
+                str(c2pa.get("validation_state")),
+                self.tr("issuer %1").replace("%1", str(c2pa.get("issuer") or "?")),
+                str(c2pa.get("claim_generator") or "?")])
             if c2pa.get("error"):
                 text += f"\n{c2pa['error']}"
             f["c2pa"].set_value(text)
-        cameos = ", ".join(info["cameos"]) or "no real people shown"
+        cameos = ", ".join(info["cameos"]) or self.tr("no real people shown")
         if info["consent_flag"]:
             f["consent"].set_value(f"⚠ {cameos}: {info['consent_flag']}")
             f["consent"].setStyleSheet("color: #c0392b; font-weight: bold")
@@ -545,7 +560,7 @@ class DetailsPanel(QWidget):
             f["consent"].set_value(cameos)
             f["consent"].setStyleSheet("")
         rv = info["review"]
-        who = f" by {rv['reviewer']}" if rv["reviewer"] else ""
+        who = self.tr(" by %1").replace("%1", rv["reviewer"]) if rv["reviewer"] else ""
         note = f": {rv['note']}" if rv["note"] else ""
         when = f" ({rv['at']})" if rv["at"] else ""
         f["review"].set_value(f"{rv['status'].replace('_', ' ')}{who}{when}{note}")
@@ -553,7 +568,7 @@ class DetailsPanel(QWidget):
         self.prompt.setPlainText(info["prompt"] or "")
         params = info["params"]
         if params:
-            self.prompt.appendPlainText("\n— parameters: " + json.dumps(params, sort_keys=True))
+            self.prompt.appendPlainText("\n— " + self.tr("parameters:") + " " + json.dumps(params, sort_keys=True))
         self.tags.setText(", ".join(info["tags"]))
         self._notes_text = info["notes"] or ""
         self.notes.setPlainText(self._notes_text)

@@ -50,18 +50,24 @@ class Transport(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(2)
         row = QHBoxLayout()
+        # glyph-only buttons: a screen reader reads the accessible name, the tooltip names
+        # the shortcut
         self.play = QToolButton(text="▶")
-        self.play.setToolTip("Play / pause (Space)")
+        self.play.setAccessibleName(self.tr("Play"))
+        self.play.setToolTip(self.tr("Play / pause (Space)"))
         self.back = QToolButton(text="⟨")
-        self.back.setToolTip("Previous frame (,)")
+        self.back.setAccessibleName(self.tr("Previous frame"))
+        self.back.setToolTip(self.tr("Previous frame (,)"))
         self.fwd = QToolButton(text="⟩")
-        self.fwd.setToolTip("Next frame (.)")
+        self.fwd.setAccessibleName(self.tr("Next frame"))
+        self.fwd.setToolTip(self.tr("Next frame (.)"))
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setToolTip("Scrub")
+        self.slider.setAccessibleName(self.tr("Playback position"))
+        self.slider.setToolTip(self.tr("Scrub"))
         self.time = QLabel("0:00.00 / 0:00.00")
-        self.loop = QCheckBox("Loop")
+        self.loop = QCheckBox(self.tr("Loop"))
         self.loop.setChecked(True)
-        self.mute = QCheckBox("Mute")
+        self.mute = QCheckBox(self.tr("Mute"))
         # the scrub bar gets a row of its own: a narrow side panel still scrubs precisely
         outer.addWidget(self.slider)
         for w in (self.back, self.play, self.fwd, self.time):
@@ -85,6 +91,7 @@ class Transport(QWidget):
 
     def show_playing(self, playing: bool) -> None:
         self.play.setText("❚❚" if playing else "▶")
+        self.play.setAccessibleName(self.tr("Pause") if playing else self.tr("Play"))
 
 
 class Player:
@@ -173,7 +180,7 @@ class PreviewPlayer(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.player = Player(self)
-        self.title = QLabel("No take selected")
+        self.title = QLabel(self.tr("No take selected"))
         self.title.setObjectName("previewTitle")
         self.transport = Transport(self)
         self.poster = Poster(self)
@@ -212,10 +219,11 @@ class PreviewPlayer(QWidget):
         self.poster.set_image(poster)
         self.screen.setCurrentWidget(self.poster)
         if path is not None and not Path(path).is_file():
-            self.title.setText(f"{title}: the take file is missing ({path})")
+            self.title.setText(self.tr("%1: the take file is missing (%2)")
+                               .replace("%1", str(title)).replace("%2", str(path)))
             self.player.load(None)
             return
-        self.title.setText(title or "No take selected")
+        self.title.setText(title or self.tr("No take selected"))
         self.player.load(path, fps)
 
     def _show_video(self, *_args: object) -> None:
@@ -224,7 +232,7 @@ class PreviewPlayer(QWidget):
 
     def _error(self, _error: QMediaPlayer.Error, message: str) -> None:
         log.info("preview error: %s", message)
-        self.title.setText(f"Cannot play this take: {message}")
+        self.title.setText(self.tr("Cannot play this take: %1").replace("%1", str(message)))
 
     def shutdown(self) -> None:
         self.player.stop()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import QDate, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -61,8 +61,9 @@ from ui.widgets.thumbs import ThumbnailCache
 log = logging.getLogger(__name__)
 
 USAGE_LABELS = {
-    Usage.SOCIAL: "Social", Usage.PAID_ADS: "Paid ads", Usage.BROADCAST: "Broadcast",
-    Usage.INTERNAL: "Internal", Usage.PITCH: "Pitch",
+    Usage.SOCIAL: QT_TRANSLATE_NOOP("CameosPage", "Social"), Usage.PAID_ADS: QT_TRANSLATE_NOOP("CameosPage", "Paid ads"),
+    Usage.BROADCAST: QT_TRANSLATE_NOOP("CameosPage", "Broadcast"), Usage.INTERNAL: QT_TRANSLATE_NOOP("CameosPage", "Internal"),
+    Usage.PITCH: QT_TRANSLATE_NOOP("CameosPage", "Pitch"),
 }
 THUMB = QSize(84, 84)
 
@@ -97,23 +98,24 @@ class RevokeDialog(QDialog):
 
     def __init__(self, name: str, shots: list[str], parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle(f"Revoke consent — {name}")
+        self.setWindowTitle(self.tr("Revoke consent — %1").replace("%1", name))
         layout = QVBoxLayout(self)
-        text = QLabel(
-            f"<b>Revoke {name}'s consent?</b><br>Queued jobs that show {name} will be "
-            f"blocked, and every take that used the likeness will be flagged. "
-            f"{len(shots)} shot(s) show {name}. This cannot be undone: new consent has to be "
-            "recorded as a new cameo."
-        )
+        text = QLabel(self.tr(
+            "<b>Revoke %1's consent?</b><br>Queued jobs that show %1 will be "
+            "blocked, and every take that used the likeness will be flagged. "
+            "%n shot(s) show %1. This cannot be undone: new consent has to be "
+            "recorded as a new cameo.", "", len(shots)).replace("%1", escape(name)))
         text.setWordWrap(True)
         layout.addWidget(text)
-        layout.addWidget(QLabel("Reason (kept in the audit log):"))
+        reason_label = QLabel(self.tr("Reason (kept in the audit log):"))
+        layout.addWidget(reason_label)
         self.reason = QPlainTextEdit()
-        self.reason.setPlaceholderText("e.g. Talent withdrew consent by email on 21 Nov")
+        self.reason.setPlaceholderText(self.tr("e.g. Talent withdrew consent by email on 21 Nov"))
+        self.reason.setAccessibleName(self.tr("Reason"))
         self.reason.setFixedHeight(70)
         layout.addWidget(self.reason)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.revoke_button = self.buttons.addButton("Revoke consent",
+        self.revoke_button = self.buttons.addButton(self.tr("Revoke consent"),
                                                     QDialogButtonBox.ButtonRole.AcceptRole)
         self.revoke_button.setObjectName("dangerButton")
         self.revoke_button.setEnabled(False)
@@ -181,6 +183,7 @@ class CameosPage(QWidget):
         self.model = CameoListModel(self)
         self.list = QListView()
         self.list.setObjectName("cameoList")
+        self.list.setAccessibleName(self.tr("Cameos"))
         self.list.setModel(self.model)
         self.list.setItemDelegate(CameoDelegate(self.list))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -260,6 +263,7 @@ class CameosPage(QWidget):
         self.audit_model = AuditModel(self)
         self.audit_view = QTableView()
         self.audit_view.setModel(self.audit_model)
+        self.audit_view.setAccessibleName(self.tr("Audit history"))
         self.audit_view.verticalHeader().hide()
         self.audit_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.audit_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -287,20 +291,20 @@ class CameosPage(QWidget):
         box, f = _form(self.tr("Person"))
         self.f_name = QLineEdit()
         self.f_id = QLineEdit()
-        self.f_id.setPlaceholderText("lowercase-id")
+        self.f_id.setPlaceholderText(self.tr("lowercase-id"))
         self.f_email = QLineEdit()
         self.f_phone = QLineEdit()
         self.f_agent = QLineEdit()
         self.f_dob = QLineEdit()
-        self.f_dob.setPlaceholderText("YYYY-MM-DD (optional)")
+        self.f_dob.setPlaceholderText(self.tr("YYYY-MM-DD (optional)"))
         self.f_minor = QCheckBox(self.tr("Minor (needs a guardian)"))
         self.f_guardian = QLineEdit()
-        self.f_guardian.setPlaceholderText("name, relationship, signed YYYY-MM-DD")
-        for label, w in (("Name", self.f_name), ("Id", self.f_id), ("Email", self.f_email),
-                         ("Phone", self.f_phone), ("Agent", self.f_agent),
-                         ("Date of birth", self.f_dob), ("", self.f_minor),
-                         ("Guardian", self.f_guardian)):
-            f.addRow(self.tr(label), w)
+        self.f_guardian.setPlaceholderText(self.tr("name, relationship, signed YYYY-MM-DD"))
+        for label, w in ((self.tr("Name"), self.f_name), (self.tr("Id"), self.f_id), (self.tr("Email"), self.f_email),
+                         (self.tr("Phone"), self.f_phone), (self.tr("Agent"), self.f_agent),
+                         (self.tr("Date of birth"), self.f_dob), ("", self.f_minor),
+                         (self.tr("Guardian"), self.f_guardian)):
+            f.addRow(label, w)
         col1.addWidget(box)
 
         box, f = _form(self.tr("Likeness"))
@@ -330,19 +334,19 @@ class CameosPage(QWidget):
                                   "its sha256 is recorded"))
         attach.clicked.connect(self._pick_evidence)
         self.f_provider_char = QLineEdit()
-        self.f_provider_char.setPlaceholderText("for provider-verified characters")
+        self.f_provider_char.setPlaceholderText(self.tr("for provider-verified characters"))
         self.f_ver_notes = QLineEdit()
-        for label, w in (("Method", self.f_method), ("Verified by", self.f_verified_by),
-                         ("Verified on", self.f_verified_on), ("Evidence", self.f_evidence),
-                         ("", attach), ("Provider character", self.f_provider_char),
-                         ("Notes", self.f_ver_notes)):
-            f.addRow(self.tr(label), w)
+        for label, w in ((self.tr("Method"), self.f_method), (self.tr("Verified by"), self.f_verified_by),
+                         (self.tr("Verified on"), self.f_verified_on), (self.tr("Evidence"), self.f_evidence),
+                         ("", attach), (self.tr("Provider character"), self.f_provider_char),
+                         (self.tr("Notes"), self.f_ver_notes)):
+            f.addRow(label, w)
         col1.addWidget(box)
         col1.addStretch(1)
 
         box, f = _form(self.tr("Grants"))
         self.f_projects = QLineEdit()
-        self.f_projects.setPlaceholderText("project ids, or any")
+        self.f_projects.setPlaceholderText(self.tr("project ids, or any"))
         usage_row = QGridLayout()
         usage_row.setHorizontalSpacing(10)
         self.f_usages: dict[Usage, QCheckBox] = {}
@@ -354,7 +358,7 @@ class CameosPage(QWidget):
         usages.setLayout(usage_row)
         usage_row.setContentsMargins(0, 0, 0, 0)
         self.f_territories = QLineEdit()
-        self.f_territories.setPlaceholderText("GB, IE, US or worldwide")
+        self.f_territories.setPlaceholderText(self.tr("GB, IE, US or worldwide"))
         self.f_voice = QCheckBox(self.tr("Voice allowed"))
         self.f_remix = QCheckBox(self.tr("Remix allowed"))
         vr = QHBoxLayout()
@@ -366,10 +370,10 @@ class CameosPage(QWidget):
         vrw.setLayout(vr)
         self.f_from = _date_edit()
         self.f_until = _date_edit()
-        for label, w in (("Projects", self.f_projects), ("Usages", usages),
-                         ("Territories", self.f_territories), ("", vrw),
-                         ("Valid from", self.f_from), ("Valid until", self.f_until)):
-            f.addRow(self.tr(label), w)
+        for label, w in ((self.tr("Projects"), self.f_projects), (self.tr("Usages"), usages),
+                         (self.tr("Territories"), self.f_territories), ("", vrw),
+                         (self.tr("Valid from"), self.f_from), (self.tr("Valid until"), self.f_until)):
+            f.addRow(label, w)
         col2.addWidget(box)
 
         box, f = _form(self.tr("Restrictions"))
@@ -377,7 +381,7 @@ class CameosPage(QWidget):
         self.f_restrictions.setFixedHeight(76)
         self.f_restrictions.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.f_topics = QLineEdit()
-        self.f_topics.setPlaceholderText("topics to avoid, comma separated")
+        self.f_topics.setPlaceholderText(self.tr("topics to avoid, comma separated"))
         f.addRow(self.tr("Written"), self.f_restrictions)
         f.addRow(self.tr("Avoid topics"), self.f_topics)
         col2.addWidget(box)
@@ -433,8 +437,9 @@ class CameosPage(QWidget):
         keep = select or self.current_id
         self.model.set_states(states)
         active = sum(1 for s in states if s.status == "active")
-        self.meta.setText(self.tr(f"  {len(states)} people · {active} with active consent · "
-                                  f"{audit_result.events} audit events"))
+        self.meta.setText("  " + self.tr("%1 people · %2 with active consent · %3 audit events")
+                          .replace("%1", str(len(states))).replace("%2", str(active))
+                          .replace("%3", str(audit_result.events)))
         if self._chain_problems:
             self.chain_banner.setText("⚠ " + " ".join(self._chain_problems) +
                                       " Affected cameos count as unverified.")
@@ -741,7 +746,8 @@ class CameosPage(QWidget):
             self._show_error(self.tr("Not saved: ") + "; ".join(lines))
             return
         if self.is_new and any(s.id == cameo.id for s in self.states):
-            self._show_error(self.tr(f"Not saved: a cameo with id {cameo.id!r} already exists"))
+            self._show_error(self.tr("Not saved: a cameo with id %1 already exists")
+                             .replace("%1", repr(cameo.id)))
             return
         root = Path(self.ctx.root)
         bus = self.ctx.bus
@@ -795,9 +801,9 @@ class CameosPage(QWidget):
             window = self.window()
             bar = getattr(window, "statusBar", None)
             if callable(bar):
-                bar().showMessage(self.tr(
-                    f"Consent revoked: {report.jobs_blocked} queued job(s) blocked, "
-                    f"{report.results_flagged} take(s) flagged"), 8000)
+                bar().showMessage(
+                    self.tr("Consent revoked: %n queued job(s) blocked", "", report.jobs_blocked)
+                    + ", " + self.tr("%n take(s) flagged", "", report.results_flagged), 8000)
         self._after_change(cameo_id, None, error)
 
     def _pick_evidence(self) -> None:

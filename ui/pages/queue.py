@@ -11,7 +11,9 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -46,17 +48,23 @@ from ui.tasks import run_task
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Shot", "Provider", "Status", "Progress", "Cost", "Time", "Note")
+COLUMNS = (QT_TRANSLATE_NOOP("QueuePage", "Shot"), QT_TRANSLATE_NOOP("QueuePage", "Provider"), QT_TRANSLATE_NOOP("QueuePage", "Status"),
+           QT_TRANSLATE_NOOP("QueuePage", "Progress"), QT_TRANSLATE_NOOP("QueuePage", "Cost"), QT_TRANSLATE_NOOP("QueuePage", "Time"), QT_TRANSLATE_NOOP("QueuePage", "Note"))
 SHOT, PROVIDER, STATUS, PROGRESS, COST, TIME, NOTE = range(len(COLUMNS))
 JobRole = Qt.ItemDataRole.UserRole + 1
 ProgressRole = Qt.ItemDataRole.UserRole + 2
 REFRESH_MS = 250
 
 STATUS_LABELS = {
-    "queued": "Queued", "submitting": "Sending", "running": "Generating",
-    "downloading": "Downloading", "succeeded": "Done", "failed": "Failed",
-    "cancelled": "Cancelled", "blocked": "Blocked",
+    "queued": QT_TRANSLATE_NOOP("QueuePage", "Queued"), "submitting": QT_TRANSLATE_NOOP("QueuePage", "Sending"),
+    "running": QT_TRANSLATE_NOOP("QueuePage", "Generating"), "downloading": QT_TRANSLATE_NOOP("QueuePage", "Downloading"),
+    "succeeded": QT_TRANSLATE_NOOP("QueuePage", "Done"), "failed": QT_TRANSLATE_NOOP("QueuePage", "Failed"),
+    "cancelled": QT_TRANSLATE_NOOP("QueuePage", "Cancelled"), "blocked": QT_TRANSLATE_NOOP("QueuePage", "Blocked"),
 }
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("QueuePage", text)
 
 
 def fmt_duration(seconds: float) -> str:
@@ -104,7 +112,7 @@ class JobsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: ANN401
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return _tr(COLUMNS[section])
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
@@ -125,8 +133,8 @@ class JobsModel(QAbstractTableModel):
             if col == PROVIDER:
                 return f"{job.provider} · {job.model}" if job.model else job.provider
             if col == STATUS:
-                label = STATUS_LABELS.get(job.status, job.status)
-                return label + (" — decide" if job.needs_decision else "")
+                label = _tr(STATUS_LABELS.get(job.status, job.status))
+                return label + (_tr(" — decide") if job.needs_decision else "")
             if col == PROGRESS:
                 return f"{job.progress * 100:.0f}%"
             if col == COST:
@@ -137,14 +145,15 @@ class JobsModel(QAbstractTableModel):
             if col == NOTE:
                 return job.error or ("; ".join(job.changes) if job.changes else "")
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [f"Job {job.id}", f"Status: {job.status}"]
+            lines = [_tr("Job %1").replace("%1", job.id),
+                     _tr("Status: %1").replace("%1", job.status)]
             if job.remote_id:
-                lines.append(f"Remote id: {job.remote_id}")
+                lines.append(_tr("Remote id: %1").replace("%1", job.remote_id))
             if job.result_id:
-                lines.append(f"Result: {job.result_id}")
+                lines.append(_tr("Result: %1").replace("%1", job.result_id))
             if job.error:
                 lines.append(job.error)
-            lines.extend(f"Adapter: {c}" for c in job.changes)
+            lines.extend(_tr("Adapter: %1").replace("%1", c) for c in job.changes)
             return "\n".join(lines)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COST, TIME):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -188,25 +197,27 @@ class QueuePage(QWidget):
         self.model = JobsModel(self)
         self.model.set_titles({s.id: s.title for s in ctx.project.shots})
 
-        title = QLabel("<h2>Queue</h2>", self)
+        title = QLabel("<h2>" + self.tr("Queue") + "</h2>", self)
         self.worker_label = QLabel(self)
         self.budget_bar = QProgressBar(self)
         self.budget_bar.setObjectName("budgetMeter")
         self.budget_bar.setMinimumWidth(200)
         self.budget_bar.setMaximumWidth(280)
         self.budget_bar.setTextVisible(True)
+        self.budget_bar.setAccessibleName(self.tr("Budget"))
         self.budget_label = QLabel(self)
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
         top.addWidget(self.worker_label)
         top.addSpacing(16)
-        top.addWidget(QLabel("Budget:", self))
+        top.addWidget(QLabel(self.tr("Budget:"), self))
         top.addWidget(self.budget_bar)
         top.addWidget(self.budget_label)
 
         self.view = QTableView(self)
         self.view.setModel(self.model)
+        self.view.setAccessibleName(self.tr("Jobs"))
         self.view.setItemDelegateForColumn(PROGRESS, ProgressDelegate(self.view))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -219,23 +230,24 @@ class QueuePage(QWidget):
         for col, width in ((SHOT, 220), (PROVIDER, 130), (STATUS, 110), (PROGRESS, 130),
                            (COST, 70), (TIME, 70)):
             self.view.setColumnWidth(col, width)
-        self.empty = QLabel("No jobs yet. Queue a shot from the Shots page "
-                            "(Ctrl+Enter) or all shots (Ctrl+Shift+Enter).", self)
+        self.empty = QLabel(self.tr("No jobs yet. Queue a shot from the Shots page "
+                                    "(Ctrl+Enter) or all shots (Ctrl+Shift+Enter)."), self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: palette(mid); padding: 24px;")
 
-        self.cancel_button = QPushButton("&Cancel", self)
-        self.cancel_button.setToolTip("Cancel the selected jobs (Delete); remote jobs are "
-                                      "cancelled on the provider too")
-        self.retry_button = QPushButton("&Retry", self)
-        self.retry_button.setToolTip("Queue failed, cancelled or blocked jobs again (Ctrl+R); "
-                                     "for a job waiting for a decision: send it again")
-        self.abandon_button = QPushButton("&Abandon", self)
-        self.abandon_button.setToolTip("Give up on a job whose create may or may not have "
-                                       "reached the provider")
-        self.remove_button = QPushButton("Re&move", self)
-        self.remove_button.setToolTip("Remove finished jobs from the list (Ctrl+Backspace); "
-                                      "takes stay in the library")
+        self.cancel_button = QPushButton(self.tr("&Cancel"), self)
+        self.cancel_button.setToolTip(self.tr("Cancel the selected jobs (Delete); remote jobs "
+                                              "are cancelled on the provider too"))
+        self.retry_button = QPushButton(self.tr("&Retry"), self)
+        self.retry_button.setToolTip(self.tr("Queue failed, cancelled or blocked jobs again "
+                                             "(Ctrl+R); for a job waiting for a decision: "
+                                             "send it again"))
+        self.abandon_button = QPushButton(self.tr("&Abandon"), self)
+        self.abandon_button.setToolTip(self.tr("Give up on a job whose create may or may not "
+                                               "have reached the provider"))
+        self.remove_button = QPushButton(self.tr("Re&move"), self)
+        self.remove_button.setToolTip(self.tr("Remove finished jobs from the list "
+                                              "(Ctrl+Backspace); takes stay in the library"))
         buttons = QHBoxLayout()
         for b in (self.cancel_button, self.retry_button, self.abandon_button, self.remove_button):
             buttons.addWidget(b)
@@ -331,9 +343,9 @@ class QueuePage(QWidget):
 
     def _show_worker(self, state: str) -> None:
         self.worker_label.setText({
-            "running": "Worker: running",
-            "elsewhere": "Worker: another process (studio queue run) runs this queue",
-            "stopped": "Worker: stopped",
+            "running": self.tr("Worker: running"),
+            "elsewhere": self.tr("Worker: another process (studio queue run) runs this queue"),
+            "stopped": self.tr("Worker: stopped"),
         }.get(state, state))
 
     def _update_budget(self) -> None:
@@ -343,13 +355,15 @@ class QueuePage(QWidget):
         if budget is None:
             self.budget_bar.setRange(0, 1)
             self.budget_bar.setValue(0)
-            self.budget_bar.setFormat("no cap")
-            self.budget_label.setText(f"${spent:.2f} committed")
+            self.budget_bar.setFormat(self.tr("no cap"))
+            self.budget_label.setText(self.tr("$%1 committed").replace("%1", f"{spent:.2f}"))
             return
         self.budget_bar.setRange(0, max(1, int(round(budget * 100))))
         self.budget_bar.setValue(min(int(round(spent * 100)), int(round(budget * 100))))
-        self.budget_bar.setFormat(f"${spent:.2f} of ${budget:.2f}")
-        self.budget_label.setText(f"${max(0.0, budget - spent):.2f} left")
+        self.budget_bar.setFormat(self.tr("$%1 of $%2").replace("%1", f"{spent:.2f}")
+                                  .replace("%2", f"{budget:.2f}"))
+        self.budget_label.setText(self.tr("$%1 left").replace(
+            "%1", f"{max(0.0, budget - spent):.2f}"))
 
     # -- actions -----------------------------------------------------------------------
     def selected_ids(self) -> list[str]:
@@ -397,7 +411,7 @@ class QueuePage(QWidget):
         from studio.queue.control import cancel_job
 
         jobs = [j for j in self._selected_jobs() if j.status in (*J.ACTIVE, J.BLOCKED)]
-        self._act("Cancel", lambda r, j, b: cancel_job(r, j.id, b), jobs)
+        self._act(self.tr("Cancel"), lambda r, j, b: cancel_job(r, j.id, b), jobs)
 
     @Slot()
     def retry_selected(self) -> None:
@@ -411,18 +425,18 @@ class QueuePage(QWidget):
 
         jobs = [j for j in self._selected_jobs()
                 if j.status in (J.FAILED, J.CANCELLED, J.BLOCKED) or j.needs_decision]
-        self._act("Retry", retry, jobs)
+        self._act(self.tr("Retry"), retry, jobs)
 
     @Slot()
     def abandon_selected(self) -> None:
         from studio.queue.control import decide_job
 
         jobs = [j for j in self._selected_jobs() if j.needs_decision]
-        self._act("Abandon", lambda r, j, b: decide_job(r, j.id, resend=False, bus=b), jobs)
+        self._act(self.tr("Abandon"), lambda r, j, b: decide_job(r, j.id, resend=False, bus=b), jobs)
 
     @Slot()
     def remove_selected(self) -> None:
         from studio.queue.control import remove
 
         jobs = [j for j in self._selected_jobs() if j.status in J.TERMINAL]
-        self._act("Remove", lambda r, j, b: remove(r, j.id, b), jobs)
+        self._act(self.tr("Remove"), lambda r, j, b: remove(r, j.id, b), jobs)
