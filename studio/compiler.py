@@ -30,6 +30,7 @@ class GenerationRequest(BaseModel):
     aspect: str
     size: str
     references: list[str] = Field(default_factory=list)  # paths relative to the project
+    style_references: list[str] = Field(default_factory=list)  # the style guide's images
     cameos: list[str] = Field(default_factory=list)
     speaking_cameos: list[str] = Field(default_factory=list)
     negative: list[str] = Field(default_factory=list)
@@ -208,7 +209,8 @@ def compile_shot(
         duration=shot.duration,
         aspect=aspect,
         size=shot.size or size_for_aspect(aspect),
-        references=list(shot.references or style.references[:1]),
+        references=list(shot.references),
+        style_references=list(style.references),
         cameos=cameos,
         speaking_cameos=speaking,
         negative=negative,

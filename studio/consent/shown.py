@@ -84,8 +84,11 @@ def _likeness(root: Path) -> _Likeness:
 
 
 def sent_references(project: Project, shot: Shot) -> list[str]:
-    """The reference images a provider receives for this shot (as the compiler sends them)."""
-    return list(shot.references or project.style.references[:1])
+    """Every reference image a provider may receive for this shot: the shot's own, and the
+    style guide's (sent to models that take style references). A superset on purpose: a
+    likeness in either makes the shot show that person."""
+    refs = list(shot.references)
+    return refs + [r for r in project.style.references if r not in refs]
 
 
 def shown_via(root: Path, project: Project, shot: Shot) -> dict[str, list[str]]:

@@ -139,6 +139,7 @@ class ModelCaps:
     sizes: tuple[str, ...] = ()                      # exact pixel sizes; empty: any size
     aspects: tuple[str, ...] = ()                    # empty: any aspect
     max_references: int = 0
+    style_references: bool = False                   # also takes the style guide's images
     audio: bool = False
     remix: bool = False
     extend: bool = False

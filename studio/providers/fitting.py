@@ -106,7 +106,11 @@ def fit(provider: ProviderCaps, request: GenerationRequest, model: str | None = 
         if abs(_ratio(size) - _ratio(request.aspect)) > 0.02:
             changes.append(f"aspect {request.aspect} → {aspect}: reframe or crop in the edit")
 
+    # the shot's own images first (a first frame or an asset); the style guide's images only
+    # to a model that takes them as style references (Veo's STYLE), never as a first frame
     references = list(request.references)
+    if caps.style_references:
+        references += [r for r in request.style_references if r not in references]
     if len(references) > caps.max_references:
         kept = references[: caps.max_references]
         if caps.max_references == 0:

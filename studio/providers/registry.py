@@ -37,6 +37,7 @@ def _model_caps(model_id: str, raw: dict[str, Any]) -> ModelCaps:
         sizes=tuple(str(s) for s in raw.get("sizes") or ()),
         aspects=tuple(str(a) for a in raw.get("aspects") or ()),
         max_references=int(raw.get("max_references", 0)),
+        style_references=bool(raw.get("style_references", False)),
         audio=bool(raw.get("audio", False)),
         remix=bool(raw.get("remix", False)),
         extend=bool(raw.get("extend", False)),

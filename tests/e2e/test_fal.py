@@ -10,6 +10,7 @@ import pytest
 import studio.providers.fal as fal_module
 from tests.e2e.fake_http import all_jobs, job_events, queue_shots, run_engine, stop_engine_when
 from tests.e2e.fal_server import FalServer
+from studio.project import load_project
 
 KEY = "fal-loopback-id:fal-loopback-secret"
 
@@ -33,12 +34,21 @@ def test_sample_completes_using_only_returned_urls(fal: FalServer, sample_copy: 
     done = all_jobs(sample_copy)
     assert [j.status for j in done] == ["succeeded"] * len(jobs), [(j.status, j.error) for j in done]
     posts = fal.calls("POST")
-    # every sample shot has an image: the adapter chose Pika image-to-video and said so
-    assert {p.path for p in posts} == {"/fal-ai/pika/v2.2/image-to-video"}
+    # shots with their own image go image-to-video (and the adapter says so); shots without
+    # go text-to-video: the style guide's swatch is never sent as a first frame
+    doc = load_project(sample_copy)
+    with_image = {s.id for s in doc.project.shots if s.references}
+    assert with_image and len(with_image) < len(done)
+    image_posts = [p for p in posts if p.path == "/fal-ai/pika/v2.2/image-to-video"]
+    text_posts = [p for p in posts if p.path == "/fal-ai/pika/v2.2/text-to-video"]
+    assert len(image_posts) == len(with_image)
+    assert len(text_posts) == len(done) - len(with_image)
     assert all(p.headers["authorization"] == f"Key {KEY}" for p in posts)
     assert all(p.json()["duration"] in (5, 10) for p in posts)
-    assert all(p.json()["image_url"].startswith("data:image/jpeg;base64,") for p in posts)
-    assert all("image-to-video" in j.changes[0] for j in done)
+    assert all(p.json()["image_url"].startswith("data:image/jpeg;base64,") for p in image_posts)
+    assert all("image_url" not in p.json() for p in text_posts)
+    assert all(any("image-to-video" in c for c in j.changes) == (j.shot_id in with_image)
+               for j in done)
     gets = [r.path for r in fal.calls("GET") if not r.path.startswith("/_media/")]
     assert gets
     assert all(p.startswith("/moved/fal-ai/pika/requests/") for p in gets)

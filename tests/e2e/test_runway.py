@@ -14,6 +14,7 @@ from studio.providers.base import JobSpec
 from studio.providers.registry import create_provider
 from tests.e2e.fake_http import all_jobs, queue_shots, run_engine, stop_engine_when
 from tests.e2e.runway_server import RunwayServer
+from studio.project import load_project
 
 KEY = "runway-loopback-secret-42"
 
@@ -41,11 +42,19 @@ def test_sample_completes_with_camelcase_image_to_video(rw: RunwayServer, sample
     assert [j.status for j in done] == ["succeeded"] * len(jobs), [(j.status, j.error) for j in done]
     posts = rw.calls("POST")
     assert len(posts) == len(jobs) == 6
+    # shots with their own image: image to video; the others text to video (never the style
+    # guide's swatch as a first frame)
+    doc = load_project(sample_copy)
+    with_image = sum(1 for s in doc.project.shots if s.references)
+    assert sum(r.path == "/v1/image_to_video" for r in posts) == with_image
+    assert sum(r.path == "/v1/text_to_video" for r in posts) == 6 - with_image > 0
     for rec in posts:
-        assert rec.path == "/v1/image_to_video"       # every sample shot has an image
         assert rec.headers["x-runway-version"] == "2024-11-06"
         body = rec.json()
-        assert body["promptImage"].startswith("data:image/jpeg;base64,")
+        if rec.path == "/v1/image_to_video":
+            assert body["promptImage"].startswith("data:image/jpeg;base64,")
+        else:
+            assert "promptImage" not in body
         assert body["ratio"] in ("1280:720", "720:1280")
         assert len(body["promptText"]) <= 1000
     # output links are signed: the API secret never goes with them
