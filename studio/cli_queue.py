@@ -40,12 +40,16 @@ def cmd_add(args: argparse.Namespace) -> int:
     for shot_id, changes in the_plan.changes.items():
         for change in changes:
             out(f"{shot_id}: [{provider}] {change}")
-    from studio.providers.registry import get_caps, is_available
+    from studio.providers.registry import base_url_warning, get_caps, is_available
 
     caps = get_caps(provider)
     if not is_available(caps):
         err(f"warning: no API key for {provider}: jobs will fail until you run "
             f"`studio key set {provider}` or set {caps.env_key}")
+    bad_url = base_url_warning(provider)
+    if bad_url:
+        err(f"warning: {provider} jobs will fail before sending until this is fixed: "
+            f"{bad_url}")
     jobs = enqueue(doc.root, the_plan)
     refused = [j for j in jobs if j.status != "queued"]
     for job in jobs:
@@ -357,7 +361,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("job")
     p.set_defaults(func=cmd_cancel)
 
-    p = qs.add_parser("retry", help="queue a failed, cancelled or blocked job again")
+    p = qs.add_parser("retry", help="queue a failed, cancelled or blocked job (or one waiting for a rejected key) again")
     p.add_argument("project")
     p.add_argument("job")
     p.set_defaults(func=cmd_retry)

@@ -1,4 +1,9 @@
-"""`studio results ...`: list, tag, rate, review, import and rebuild the library of takes."""
+"""`studio results ...`: list, tag, rate, review, import and rebuild the library of takes.
+
+Exit codes as everywhere: 0 success, 1 a problem explained on stderr (unknown take, a file
+that cannot be imported), 2 a usage error — including a rating outside -1 … 5 and an
+unknown review status, which argparse refuses before anything is opened.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,27 @@ def _root(value: str) -> Path:
     if not (root / "project.yaml").is_file():
         raise StudioError(f"{root}: not a Brief Studio project (no project.yaml)")
     return root
+
+
+def _status_arg(value: str) -> str:
+    """argparse type for a review status (``changes-requested`` = ``changes_requested``):
+    an unknown one is a usage error (exit 2), in `list --status` and `review` alike."""
+    from studio.results.records import ResultError, review_status
+
+    try:
+        return review_status(value)
+    except ResultError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rating_arg(value: str) -> int:
+    """argparse type for a rating −1 … 5: anything else is a usage error (exit 2)."""
+    from studio.results.records import ResultError, check_rating
+
+    try:
+        return check_rating(value)
+    except ResultError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -136,11 +162,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("project")
     q.add_argument("--tag", action="append", metavar="T", help="only takes with this tag "
                    "(repeat: all of them)")
-    q.add_argument("--status", choices=REVIEW_STATUSES, help="only this review status")
+    q.add_argument("--status", type=_status_arg, metavar="S",
+                   help="only this review status: " + " | ".join(REVIEW_STATUSES)
+                   + " (- for _ accepted)")
     q.add_argument("--text", help="full-text search over prompt, tags and notes")
     q.add_argument("--shot", help="only this shot")
     q.add_argument("--provider", help="only this provider")
-    q.add_argument("--min-rating", type=int, metavar="N", help="rating at least N")
+    q.add_argument("--min-rating", type=_rating_arg, metavar="N",
+                   help="rating at least N (-1 … 5)")
     q.add_argument("--order", choices=list(ORDERS), default="newest")
     q.add_argument("--limit", type=int, metavar="N")
     q.add_argument("--json", action="store_true", help="print a JSON list")
@@ -156,13 +185,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q = rs.add_parser("rate", help="rate a take: -1 (reject), 0 (none) … 5")
     q.add_argument("project")
     q.add_argument("result")
-    q.add_argument("n", metavar="N")
+    q.add_argument("n", metavar="N", type=_rating_arg, help="-1 (reject), 0 (none) … 5")
     q.set_defaults(func=cmd_rate)
 
     q = rs.add_parser("review", help="set the review status of a take")
     q.add_argument("project")
     q.add_argument("result")
-    q.add_argument("status", metavar="STATUS", help=" | ".join(REVIEW_STATUSES))
+    q.add_argument("status", metavar="STATUS", type=_status_arg,
+                   help=" | ".join(REVIEW_STATUSES) + " (- for _ accepted)")
     q.add_argument("--note", help="what the reviewer says")
     q.add_argument("--reviewer", help="who reviewed (default: unnamed)")
     q.set_defaults(func=cmd_review)

@@ -23,6 +23,7 @@ RESULT_CHANGED = "result_changed"    # data: result id
 CONSENT_CHANGED = "consent_changed"  # data: cameo id, action
 PROJECT_SAVED = "project_saved"
 QUEUE_IDLE = "queue_idle"
+PROVIDER_KEY_REJECTED = "provider_key_rejected"  # data: provider, message, waiting
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from platformdirs import user_config_dir
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,6 +20,26 @@ from studio.yamlio import atomic_write, load_model, model_to_yaml
 
 SETTINGS_VERSION = 1
 APP_DIR = "brief-studio"
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a provider's base URL (None: it can): it needs the scheme
+    http or https and a host. Used for every base URL wherever it is read (environment,
+    settings, the provider table) by :func:`studio.providers.registry.base_url`."""
+    text = str(url).strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        return f"it cannot be parsed: {exc}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "it must start with http:// or https://"
+    if not host:
+        return "it has no host"
+    if any(ch.isspace() for ch in text) or any(ch in host for ch in "<>\\\"{}|^`"):
+        return "it contains spaces or characters a URL cannot have"
+    return None
 
 
 class ProviderSettings(BaseModel):
@@ -32,11 +53,16 @@ class ProviderSettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v in (None, ""):
+        if v is None or not v.strip():
             return None
-        if not v.startswith(("http://", "https://")):
+        v = v.strip()
+        if not v.lower().startswith(("http://", "https://")):
             raise ValueError(f"base URL must start with http:// or https://, got {v!r}")
-        return v.rstrip("/")
+        # any other problem (no host, ...) is kept as written and reported, naming this
+        # setting, when the URL is used (studio.providers.registry.base_url): a settings file
+        # that fails to load would silently send jobs to the default URL instead
+        trimmed = v.rstrip("/")
+        return trimmed if base_url_problem(trimmed) is None else v
 
 
 class Settings(BaseModel):

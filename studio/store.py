@@ -11,12 +11,15 @@ Connections are cheap: open one per thread with :meth:`Store.connect`; write thr
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from studio.errors import StoreError
+from studio.errors import StoreError, StudioError
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "studio.db"
 BUSY_TIMEOUT_MS = 10_000
@@ -217,6 +220,8 @@ class Store:
                 f"{self.path}: written by a newer Brief Studio (schema {version}, this one "
                 f"reads up to {SCHEMA_VERSION}). Nothing was changed."
             )
+        if version == 0 and self._create(conn):
+            return
         for index in range(version, SCHEMA_VERSION):
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -233,6 +238,40 @@ class Store:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def _create(self, conn: sqlite3.Connection) -> bool:
+        """Create a brand-new database in one transaction: every migration, then the
+        consent ledger's first-seen baseline (:func:`_on_create`), so no job, take or
+        setting can be written before it. False if another connection created it first."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != 0:
+                conn.execute("COMMIT")
+                return False
+            for script in MIGRATIONS:
+                for statement in _split_sql(script):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if self.path.name == DB_NAME:
+                self._on_create(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return True
+
+    def _on_create(self, conn: sqlite3.Connection) -> None:
+        """The consent ledger's baseline of a new project database (in a savepoint: if it
+        fails, the ledger is initialized when it is first opened, as for an older file)."""
+        from studio.consent.records import baseline_new_database  # the ledger uses the store
+
+        conn.execute("SAVEPOINT consent_baseline")
+        try:
+            baseline_new_database(self.path.parent, conn)
+        except (OSError, ValueError, StudioError, sqlite3.DatabaseError) as exc:
+            conn.execute("ROLLBACK TO consent_baseline")
+            log.warning("%s: consent ledger baseline not taken at creation: %s", self.path, exc)
+        conn.execute("RELEASE consent_baseline")
 
     @contextlib.contextmanager
     def transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:

@@ -11,14 +11,19 @@ the event, so an edited, deleted or reordered row breaks the chain from that poi
 (:func:`studio.consent.model.content_sha256`). The chain head (last seq and hash) is kept
 in the ``meta`` table under :data:`META_KEY`, so deleting the newest rows is detected too.
 
-First-seen policy: the first time a *brand-new* studio.db is opened (e.g. a fresh clone of
-the sample project) every cameo file that validates is recorded as an ``imported`` event.
+First-seen policy: when a *brand-new* studio.db is created (e.g. for a fresh clone of the
+sample project) every cameo file that validates is recorded as an ``imported`` event, in
+the same transaction that creates the schema (:meth:`studio.store.Store.connect` calls
+:func:`initialize`), so nothing — a job, a take, a setting — can be written first and the
+order of the first commands does not matter. A database created before this baseline
+existed is initialized the first time the ledger is opened, with the same rule.
 The import is skipped — every cameo stays *unverified* until someone confirms it in the
-app — when there is any sign that the database had a life before: a
+app — when there is any sign that the database or the project had a life before: a
 ``studio.db.corrupt-*`` file beside it (``studio results rebuild`` moved a damaged one
-aside), rows in jobs, results, tags or job_events (a rebuilt index, or a project used
-before consent existed), a ``meta`` head or any other ``meta`` row (an audit table that was
-emptied), or an AUTOINCREMENT counter. After that, a cameo file that appears or changes
+aside), takes in ``media/`` (studio.db was deleted, or the index is being rebuilt), rows
+in jobs, results, tags or job_events (a project used before consent existed), a ``meta``
+head or any other ``meta`` row (an audit table that was emptied), or an AUTOINCREMENT
+counter. After that, a cameo file that appears or changes
 outside the app is *unverified* until confirmed. A damaged chain never triggers an import.
 
 The table is append-only: triggers (:data:`GUARDS`, created whenever the ledger is opened)
@@ -200,6 +205,11 @@ def previous_life(root: Path, conn: sqlite3.Connection) -> str | None:
     moved = sorted(p.name for p in Path(root).glob("studio.db.corrupt-*"))
     if moved:
         return f"studio.db was rebuilt ({moved[0]} is the damaged one it replaced)"
+    media = Path(root) / "media"
+    if media.is_dir() and any(
+            p.is_dir() and not p.name.startswith(".") and any(p.glob("take.*"))
+            for p in media.iterdir()):
+        return "media/ already holds takes (studio.db was deleted or is being rebuilt)"
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table in _HISTORY_TABLES:
         if table in names and conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
@@ -276,6 +286,41 @@ def verify_chain(conn: sqlite3.Connection) -> ChainReport:
     return report
 
 
+def initialize(root: Path, conn: sqlite3.Connection,
+               import_entries: Iterable[tuple[str, str, str]]) -> bool:
+    """Take the ledger's first-seen baseline inside the caller's write transaction.
+
+    Does nothing (returns False) when the ledger was already initialized (a head in
+    ``meta``, or audit rows). Otherwise writes the head and, unless the database or the
+    project shows a previous life (:func:`previous_life`), records each of
+    ``import_entries`` as an ``imported`` event. Called when studio.db is created
+    (:meth:`studio.store.Store.connect`, before anything else can be written to it) and,
+    for a database created before that, the first time the ledger is opened.
+    """
+    if _read_meta(conn) is not None or conn.execute("SELECT 1 FROM audit LIMIT 1").fetchone():
+        return False  # someone else initialized it meanwhile, or rows without a head
+    if _guards_missing(conn):
+        _install_guards(conn)
+    entries = list(import_entries)
+    why = previous_life(root, conn)
+    head: dict[str, Any] = {"initialized_at": now_iso(), "head_seq": 0,
+                            "head_sha256": GENESIS}
+    if why:
+        head["first_seen_skipped"] = why
+    _write_meta(conn, head)
+    if why:
+        if entries:
+            log.warning("consent ledger: not importing %s cameo(s) as first seen: %s",
+                        len(entries), why)
+        return True
+    for cameo_id, sha, rel in entries:
+        _append_event(conn, cameo_id, IMPORTED, "brief-studio (first seen)",
+                      {"file": rel, "policy": "first-seen"}, sha)
+    if entries:
+        log.info("consent ledger: imported %s cameo(s)", len(entries))
+    return True
+
+
 class Ledger:
     """The audit log of one project."""
 
@@ -317,27 +362,7 @@ class Ledger:
             return report
         entries = list(import_entries)
         with self.store.transaction(conn):
-            if _read_meta(conn) is not None or conn.execute(
-                "SELECT 1 FROM audit LIMIT 1"
-            ).fetchone():
-                pass  # someone else initialized it meanwhile, or rows without a head
-            else:
-                why = previous_life(self.root, conn)
-                head: dict[str, Any] = {"initialized_at": now_iso(), "head_seq": 0,
-                                        "head_sha256": GENESIS}
-                if why:
-                    head["first_seen_skipped"] = why
-                _write_meta(conn, head)
-                if why:
-                    if entries:
-                        log.warning("consent ledger: not importing %s cameo(s) as first "
-                                    "seen: %s", len(entries), why)
-                else:
-                    for cameo_id, sha, rel in entries:
-                        self._append(conn, cameo_id, IMPORTED, "brief-studio (first seen)",
-                                     {"file": rel, "policy": "first-seen"}, sha)
-                    if entries:
-                        log.info("consent ledger: imported %s cameo(s)", len(entries))
+            initialize(self.root, conn, entries)
         report = verify_chain(conn)
         skipped = (_read_meta(conn) or {}).get("first_seen_skipped")
         report.not_imported = str(skipped) if skipped else None
@@ -363,20 +388,27 @@ class Ledger:
         self, conn: sqlite3.Connection, cameo_id: str, action: str, actor: str,
         detail: dict[str, Any], content_sha256: str,
     ) -> AuditEvent:
-        if action not in ACTIONS:
-            raise ValueError(f"unknown audit action {action!r}")
-        last = conn.execute("SELECT seq, sha256 FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        seq = (int(last["seq"]) + 1) if last else 1
-        prev = str(last["sha256"]) if last else GENESIS
-        at = now_iso()
-        detail_json = _canonical(detail)
-        sha = event_hash(seq, at, actor, cameo_id, action, detail_json, content_sha256, prev)
-        conn.execute(
-            "INSERT INTO audit(seq, at, actor, cameo_id, action, detail_json, content_sha256, "
-            "prev_sha256, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, at, actor, cameo_id, action, detail_json, content_sha256, prev, sha),
-        )
-        meta = _read_meta(conn) or {"initialized_at": at}
-        meta.update(head_seq=seq, head_sha256=sha)
-        _write_meta(conn, meta)
-        return AuditEvent(seq, at, actor, cameo_id, action, detail, content_sha256, prev, sha)
+        return _append_event(conn, cameo_id, action, actor, detail, content_sha256)
+
+
+def _append_event(
+    conn: sqlite3.Connection, cameo_id: str, action: str, actor: str,
+    detail: dict[str, Any], content_sha256: str,
+) -> AuditEvent:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    last = conn.execute("SELECT seq, sha256 FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq = (int(last["seq"]) + 1) if last else 1
+    prev = str(last["sha256"]) if last else GENESIS
+    at = now_iso()
+    detail_json = _canonical(detail)
+    sha = event_hash(seq, at, actor, cameo_id, action, detail_json, content_sha256, prev)
+    conn.execute(
+        "INSERT INTO audit(seq, at, actor, cameo_id, action, detail_json, content_sha256, "
+        "prev_sha256, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, actor, cameo_id, action, detail_json, content_sha256, prev, sha),
+    )
+    meta = _read_meta(conn) or {"initialized_at": at}
+    meta.update(head_seq=seq, head_sha256=sha)
+    _write_meta(conn, meta)
+    return AuditEvent(seq, at, actor, cameo_id, action, detail, content_sha256, prev, sha)

@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from studio.consent.ledger import META_KEY, REVOKED, AuditEvent, ChainReport, Ledger
+from studio.consent.ledger import (
+    META_KEY,
+    REVOKED,
+    AuditEvent,
+    ChainReport,
+    Ledger,
+    initialize,
+)
 from studio.consent.model import CAMEO_SCHEMA_VERSION, Cameo, content_sha256
 from studio.errors import ProjectFileError, StudioError
 from studio.store import Store
@@ -314,12 +321,24 @@ def ledger_report(root: Path, entries: list[CameoEntry] | None = None) -> ChainR
     return Ledger(root).report(_importable(root, entries))
 
 
+def baseline_new_database(root: Path, conn: sqlite3.Connection) -> None:
+    """Take the ledger's first-seen baseline of a studio.db being created.
+
+    Called by :meth:`studio.store.Store.connect` inside the transaction that creates the
+    schema, so the cameo files present now are imported (or, if the project shows a
+    previous life, recorded as not imported) before any job, take or setting is written.
+    """
+    root = Path(root)
+    initialize(root, conn, _importable(root, load_entries(root)))
+
+
 def ensure_ledger(root: Path) -> None:
     """Open the ledger once if the project has cameo files and it was never opened.
 
-    Called by checks that find no cameo to check, so that a brand-new project's first-seen
-    import happens before any job or take lands in studio.db (after that, the database has
-    a previous life and nothing is imported). Never raises: a broken store is reported by
+    A studio.db created by this version took its baseline when it was created
+    (:func:`baseline_new_database`); this covers one created before that, as early as
+    possible (after a job or take lands, the database has a previous life and nothing is
+    imported). Never raises: a broken store is reported by
     whoever opens it next.
     """
     root = Path(root)

@@ -79,10 +79,23 @@ def _area(size: str) -> int:
     return w * h
 
 
+#: the aspect ratios people name; a size within :data:`ASPECT_TOLERANCE` of one is called by
+#: it (1366x768 is 16:9, not 683:384)
+CONVENTIONAL_ASPECTS = ("16:9", "9:16", "4:3", "3:4", "1:1", "3:2", "2:3", "4:5", "5:4",
+                        "21:9", "9:21", "2:1", "1:2")
+ASPECT_TOLERANCE = 0.01  # relative difference of width/height
+
+
 def _aspect_of(size: str) -> str:
+    """The aspect of a ``WxH`` size: the conventional name when the size is within ~1% of
+    one (``1366x768`` → ``16:9``, ``1080x1920`` → ``9:16``), else the reduced ratio."""
     from math import gcd
 
     w, h = (int(x) for x in size.split("x"))
+    ratio = w / h
+    near = min(CONVENTIONAL_ASPECTS, key=lambda a: abs(_ratio(a) / ratio - 1))
+    if abs(_ratio(near) / ratio - 1) <= ASPECT_TOLERANCE:
+        return near
     g = gcd(w, h)
     return f"{w // g}:{h // g}"
 

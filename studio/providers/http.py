@@ -5,6 +5,8 @@ timeouts, 408, 409, 429 and >= 500 (``x-should-retry`` overrides); the delay com
 ``retry-after-ms``, then ``retry-after`` (seconds or an HTTP date) when within 0–120 s,
 else ``min(0.5·2^n, 8) · (1 − 0.25·random)``. A create is sent with ``retry=False``: a
 failure after the request may have reached the server raises :class:`SubmitUncertain`.
+A URL httpx cannot send to at all (``UnsupportedProtocol``/``InvalidURL`` for the URL we
+built: no http(s) scheme, no host) never reached anyone: :class:`ProviderConfigError`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from studio.providers.base import (
     RETRY_STATUSES,
     APIConnectionError,
     APIStatusError,
+    ProviderConfigError,
     SubmitUncertain,
     error_for_status,
 )
@@ -116,6 +119,20 @@ def status_error(provider: str, response: httpx.Response, secret: str | None = N
                code=str(code) if code else None, retry_after=retry_after_seconds(response.headers))
 
 
+def url_problem(url: str | httpx.URL) -> str | None:
+    """Why httpx cannot send to ``url`` at all (None: it can): not http(s), no host,
+    not parseable. Such a request never left this machine."""
+    try:
+        parsed = httpx.URL(str(url))
+    except httpx.InvalidURL as exc:
+        return f"it cannot be parsed: {exc}"
+    if parsed.scheme not in ("http", "https"):
+        return "it must start with http:// or https://"
+    if not parsed.host:
+        return "it has no host"
+    return None
+
+
 async def _sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
@@ -142,6 +159,21 @@ async def send(
         try:
             request = client.build_request(method, url, **kwargs)
             response = await client.send(request, stream=stream)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            problem = url_problem(url)
+            if problem is None:
+                # the URL we sent to was fine: a redirect the server answered with was not,
+                # so the request did reach it
+                if not retry:
+                    raise SubmitUncertain(
+                        f"{provider}: the server redirected to an unusable URL after the "
+                        f"request was sent ({type(exc).__name__}: {exc})") from None
+                raise APIConnectionError(
+                    f"{provider}: redirected to an unusable URL ({exc})") from None
+            raise ProviderConfigError(
+                f"{provider}: the request URL {url!r} is not usable ({problem}); nothing was "
+                "sent. Check the provider's base URL (STUDIO_<PROVIDER>_BASE_URL or Settings)"
+            ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             error: Exception = APIConnectionError(
                 f"{provider}: could not connect ({type(exc).__name__})", sent=False)

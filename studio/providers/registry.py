@@ -3,7 +3,9 @@
 Capabilities and prices come from ``resources/providers.yaml``; the user's settings
 (:mod:`studio.settings`) override prices, concurrency and base URLs. A provider's base URL
 is ``STUDIO_<ID>_BASE_URL``, then the provider's own variable (``OPENAI_BASE_URL``), then
-settings, then the default in providers.yaml.
+settings, then the default in providers.yaml. Whichever is used must be an http:// or
+https:// URL with a host (:func:`check_base_url`): anything else is a
+:class:`ProviderConfigError` naming the variable or setting, raised before any request.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from studio.keys import get_key, key_source
 from studio.providers.base import ModelCaps, ProviderCaps, ProviderConfigError, VideoProvider
 from studio.providers.fitting import Fit, fit
 from studio.resources import resources_dir
-from studio.settings import Settings, load_settings
+from studio.settings import Settings, base_url_problem, load_settings, settings_path
 
 PROVIDER_BASE_URL_ENV = {"openai": "OPENAI_BASE_URL"}
 
@@ -127,21 +129,54 @@ def fit_request(provider_id: str, request: GenerationRequest, model: str | None 
     return refit(fitted, request, caps) if refit is not None else fitted
 
 
-def base_url(provider_id: str, settings: Settings | None = None) -> str:
-    env = os.environ.get(f"STUDIO_{provider_id.upper()}_BASE_URL")
-    if env:
-        return env.rstrip("/")
+def check_base_url(url: str, source: str) -> str:
+    """``url`` without a trailing slash, or :class:`ProviderConfigError` saying that the
+    base URL from ``source`` (an environment variable, a setting) is unusable."""
+    problem = base_url_problem(url)
+    if problem:
+        raise ProviderConfigError(
+            f"{source} is {url!r}, which is not a usable base URL ({problem}); fix or "
+            "unset it (a base URL looks like https://api.example.com)"
+        )
+    return url.strip().rstrip("/")
+
+
+def base_url_source(provider_id: str, settings: Settings | None = None) -> tuple[str, str]:
+    """(the base URL as configured, where it comes from) — not validated."""
+    name = f"STUDIO_{provider_id.upper()}_BASE_URL"
+    if os.environ.get(name):
+        return os.environ[name], f"the environment variable {name}"
     own = PROVIDER_BASE_URL_ENV.get(provider_id)
     if own and os.environ.get(own):
-        return os.environ[own].rstrip("/")
+        return os.environ[own], f"the environment variable {own}"
     settings = settings if settings is not None else _settings_or_default()
     configured = settings.provider(provider_id).base_url
     if configured:
-        return configured
+        return configured, (f"the setting providers.{provider_id}.base_url "
+                            f"(Settings, {settings_path()})")
     caps = get_caps(provider_id, settings)
     if not caps.default_base_url:
         raise ProviderConfigError(f"provider {provider_id} has no base URL; set one in settings")
-    return caps.default_base_url.rstrip("/")
+    return caps.default_base_url, f"base_url of {provider_id} in {table_path()}"
+
+
+def base_url(provider_id: str, settings: Settings | None = None) -> str:
+    """The provider's base URL (see the module docstring), checked: a malformed one is a
+    :class:`ProviderConfigError` naming the variable or setting it came from."""
+    url, source = base_url_source(provider_id, settings)
+    return check_base_url(url, source)
+
+
+def base_url_warning(provider_id: str, settings: Settings | None = None) -> str | None:
+    """Why ``provider_id``'s jobs will fail before sending (a malformed base URL), or None.
+    Local providers have no base URL."""
+    try:
+        if get_caps(provider_id, settings).local:
+            return None
+        base_url(provider_id, settings)
+    except ProviderConfigError as exc:
+        return str(exc)
+    return None
 
 
 def is_available(caps: ProviderCaps) -> bool:

@@ -70,9 +70,10 @@ def retry_job(root: Path, job_ref: str, bus: EventBus | None = None) -> J.Job:
     store = Store.for_project(root)
     with store.session() as conn:
         job = J.find_job(conn, job_ref)
-        if job.status not in (J.FAILED, J.CANCELLED, J.BLOCKED):
+        held = job.status == J.QUEUED and (job.error or "").startswith("key rejected by ")
+        if job.status not in (J.FAILED, J.CANCELLED, J.BLOCKED) and not held:
             raise QueueError(f"job {job.id} is {job.status}; only failed, cancelled or blocked "
-                             "jobs can be retried")
+                             "jobs (or jobs waiting for a rejected key) can be retried")
         reason = None
         try:
             shot = doc.project.shot(job.shot_id)

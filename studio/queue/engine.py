@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from studio.errors import ProviderError, QueueError, StudioError
-from studio.events import JOB_CHANGED, QUEUE_IDLE, EventBus
+from studio.events import JOB_CHANGED, PROVIDER_KEY_REJECTED, QUEUE_IDLE, EventBus
 from studio.providers import base as P
 from studio.providers.http import backoff_delay
 from studio.providers.registry import create_provider, provider_table
@@ -62,6 +62,26 @@ MIN_POLL, MAX_POLL = 0.2, 60.0
 INCOMING = "media/.incoming"
 MEDIA_CONCURRENCY = 1        # verifications/ingests at once (CPU-bound, hold the GIL)
 WORKER_READY = "worker_ready"  # event: the lock is held, imports are warm, jobs start now
+KEY_CHECK_EVERY = 1.0        # seconds between looks for a new key while one is rejected
+KEY_REJECTED = "key rejected by {p}: fix it with `studio key set {p}` or Settings"
+
+
+def key_rejected_reason(provider: str) -> str:
+    return KEY_REJECTED.format(p=provider)
+
+
+def _key_fingerprint(provider: str) -> str:
+    """A hash of the provider's key as it is now (never the key itself)."""
+    import hashlib
+
+    from studio.keys import get_key
+
+    try:
+        key = get_key(provider) or ""
+    except Exception as exc:  # noqa: BLE001 - an unreadable keyring is "no key"
+        log.info("key for %s unreadable: %s", provider, exc)
+        key = ""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def warm_up() -> None:
@@ -130,6 +150,14 @@ class QueueEngine:
         # it when the job left its state in the database, e.g. cancelled by another process)
         self._nudges: dict[str, asyncio.Event] = {}
         self._shots: dict[str, str] = {}
+        # providers whose key was refused (401/403): provider -> (key fingerprint then, when);
+        # their queued jobs wait until the key changes or a job of theirs is retried
+        self._key_holds: dict[str, tuple[str, float]] = {}
+        self._held_noted: set[str] = set()
+        self._key_ok: set[str] = set()          # providers whose key was accepted this run
+        self._key_probes: dict[str, asyncio.Lock] = {}
+        self._hold_check: asyncio.Task[None] | None = None
+        self._hold_checked = 0.0
         self._stats_lock = threading.Lock()
         #: counters for benchmarks: CPU seconds spent verifying and ingesting takes (media
         #: work, in worker threads), and jobs this engine brought to an end
@@ -220,6 +248,8 @@ class QueueEngine:
 
     async def _shutdown_tasks(self) -> None:
         tasks = list(self._tasks.values())
+        if self._hold_check is not None and not self._hold_check.done():
+            tasks.append(self._hold_check)
         for task in tasks:
             task.cancel()
         if tasks:
@@ -255,6 +285,9 @@ class QueueEngine:
                              error=f"provider {provider!r} is not known to this Brief Studio")
                 self._publish(job_id)
                 continue
+            if status == J.QUEUED and provider in self._key_holds:
+                self._note_held(job_id, provider)   # waits for a new key; not "pending"
+                continue
             if status == J.QUEUED:
                 if next_poll_at and next_poll_at > now:
                     pending = True
@@ -268,7 +301,67 @@ class QueueEngine:
             self._task_provider[job_id] = provider
             task.add_done_callback(lambda _t, jid=job_id: self._task_done(jid))
         self.busy_jobs = len(self._tasks)
+        if self._key_holds and now - self._hold_checked >= KEY_CHECK_EVERY and (
+                self._hold_check is None or self._hold_check.done()):
+            self._hold_checked = now
+            self._hold_check = asyncio.ensure_future(self._check_holds())
         return pending
+
+    # -- a rejected key ----------------------------------------------------------------
+    def _hold_provider(self, provider: str, exc: Exception) -> None:
+        """The provider refused the key: its queued jobs wait (one event, one log line)."""
+        reason = key_rejected_reason(provider)
+        first = provider not in self._key_holds
+        self._key_holds[provider] = (_key_fingerprint(provider), time.time())
+        self._key_ok.discard(provider)
+        waiting = [row[0] for row in self._conn.execute(
+            "SELECT id FROM jobs WHERE provider = ? AND status = 'queued'", (provider,))]
+        for job_id in waiting:
+            self._note_held(job_id, provider)
+        if first:
+            log.warning("%s (%s); %d job(s) wait", reason, exc, len(waiting))
+            self.bus.publish(PROVIDER_KEY_REJECTED, provider=provider, message=reason,
+                             detail=str(exc), waiting=len(waiting))
+
+    def _note_held(self, job_id: str, provider: str) -> None:
+        if job_id in self._held_noted:
+            return
+        self._held_noted.add(job_id)
+        reason = key_rejected_reason(provider)
+        J.note(self.store, self._conn, job_id, reason, error=reason)
+        self._publish(job_id)
+
+    async def _check_holds(self) -> None:
+        """Lift a hold when the provider's key changed or one of its jobs was retried."""
+        for provider, (fingerprint, since) in list(self._key_holds.items()):
+            changed = await asyncio.to_thread(_key_fingerprint, provider) != fingerprint
+            retried = self._conn.execute(
+                "SELECT 1 FROM job_events e JOIN jobs j ON j.id = e.job_id "
+                "WHERE j.provider = ? AND e.at > ? AND e.detail LIKE 'retry%' LIMIT 1",
+                (provider, since)).fetchone() is not None
+            if changed or retried:
+                self._key_holds.pop(provider, None)
+                self._held_noted.clear()
+                log.info("%s: %s; sending its queued jobs again", provider,
+                         "the key changed" if changed else "a job was retried")
+                if self._wake is not None:
+                    self._wake.set()
+
+    async def _key_probe(self, provider: str) -> asyncio.Lock | None:
+        """Until a provider accepted the key in this run, one create at a time is sent to
+        it, so a wrong key is refused once, not once per job. Returns the held lock."""
+        if provider in self._key_ok or self._is_local_provider(provider):
+            return None
+        lock = self._key_probes.setdefault(provider, asyncio.Lock())
+        await lock.acquire()
+        if provider in self._key_ok:
+            lock.release()
+            return None
+        return lock
+
+    def _is_local_provider(self, provider: str) -> bool:
+        caps = self._caps(provider)
+        return bool(caps and caps.local)
 
     def _nudge(self, job_id: str) -> None:
         ev = self._nudges.get(job_id)
@@ -465,12 +558,28 @@ class QueueEngine:
 
     async def _submit(self, job: J.Job) -> bool:
         reason = await asyncio.to_thread(self._gate_threadsafe, job)
+        probe = await self._key_probe(job.provider)
+        try:
+            return await self._submit_gated(job, reason)
+        finally:
+            if probe is not None:
+                probe.release()
+
+    async def _submit_gated(self, job: J.Job, reason: str | None) -> bool:
         job = self._current(job.id)
         if job.status != J.QUEUED:
             return True
         if reason:
             status = J.FAILED if reason.startswith(("shot ", "the brief")) else J.BLOCKED
             self._move(job, status, reason, error=reason)
+            return False
+        if job.provider in self._key_holds:
+            self._note_held(job.id, job.provider)
+            return False
+        try:
+            self._provider(job.provider)  # a malformed base URL fails here, before sending
+        except P.ProviderConfigError as exc:
+            self._fail(job, f"{exc}. Nothing was sent; queue the shot again once it is fixed")
             return False
         now = time.time()
         self._move(job, J.SUBMITTING, "sending", submitted_at=now, attempts=job.attempts + 1,
@@ -485,7 +594,16 @@ class QueueEngine:
                    error=f"checking with {job.provider} whether the job was made ({exc})")
             self._publish(job.id)
             return True
+        except (P.AuthenticationError, P.PermissionDeniedError) as exc:
+            # the key is wrong or revoked: this job and the provider's others wait for a
+            # new key (or `queue retry`) instead of failing one by one
+            self._move(job, J.QUEUED, f"key rejected ({exc})", next_poll_at=None,
+                       error=key_rejected_reason(job.provider))
+            self._held_noted.add(job.id)
+            self._hold_provider(job.provider, exc)
+            return False
         except P.APIStatusError as exc:
+            self._key_ok.add(job.provider)  # any other answer: the key was accepted
             if exc.status == 408:
                 J.note(self.store, self._conn, job.id, f"reply lost, reconciling: {exc}")
                 return True
@@ -503,6 +621,7 @@ class QueueEngine:
             return False
         finally:
             self._creating.pop(job.id, None)
+        self._key_ok.add(job.provider)
         self._move(job, J.RUNNING, f"accepted as {status.remote_id}", remote_id=status.remote_id,
                    remote_json=_dumps(status.handles), progress=status.progress,
                    next_poll_at=time.time() + (status.poll_after or 0), error=None,

@@ -1,7 +1,9 @@
 """Bring takes into the library from outside: imported files, and a rebuilt index.
 
 * :func:`import_files` copies external video files in as results (``imported``), reading an
-  XMP sidecar beside each file (``clip.xmp`` or ``clip.mp4.xmp``) for tags, rating and prompt.
+  XMP sidecar beside each file (``clip.xmp`` or ``clip.mp4.xmp``) for tags, rating, prompt,
+  notes and review (status, reviewer, note, date: a take re-imported from another project
+  keeps its review).
 * :func:`rebuild` recreates the ``results`` / ``tags`` / search rows from ``media/<id>/``
   and each take's XMP sidecar, for when studio.db was lost or corrupt. A corrupt studio.db is
   moved aside (never deleted). Takes and sidecars are never modified, except that a missing
@@ -95,10 +97,25 @@ def import_files(root: Path, files: Iterable[Path], *, shot_id: str | None = Non
                 root, path, shot_id=shot, provider=rec.provider, model=rec.model,
                 prompt=rec.prompt, cameos=rec.cameos, imported=True, move=False,
                 tags=_valid_tags(rec.tags), rating=rec.rating, bus=bus,
+                review=sidecar_review(rec, str(sidecar or path)), notes=rec.notes,
             )
         except StudioError as exc:
             outcome.error = str(exc)
     return outcomes
+
+
+def sidecar_review(rec: XmpRecord, source: str) -> dict[str, object]:
+    """The review a sidecar carries (``bstudio:ReviewStatus``, ``Reviewer``, ``ReviewNote``,
+    ``ReviewDate``), its status spelled as :func:`records.review_status` accepts; an unknown
+    status is logged and read as pending."""
+    try:
+        status = records.review_status(rec.review_status or "pending")
+    except records.ResultError:
+        log.warning("%s: review status %r is not one of %s; read as pending", source,
+                    rec.review_status, ", ".join(records.REVIEW_STATUSES))
+        status = "pending"
+    return {"status": status, "reviewer": rec.reviewer, "note": rec.review_note,
+            "at": rec.reviewed_at}
 
 
 def _valid_tags(tags: Iterable[str]) -> list[str]:
@@ -208,7 +225,7 @@ def _restore_one(root: Path, conn: sqlite3.Connection, store: Store, entry: Path
             media.thumbnail(take, thumb_path)
         except (OSError, media.MediaError) as exc:
             log.warning("no thumbnail for %s: %s", take, exc)
-    status = rec.review_status if rec.review_status in records.REVIEW_STATUSES else "pending"
+    review = sidecar_review(rec, str(sidecar))
     c2pa = c2pa_summary(take)
     row = {
         "id": rid, "job_id": rec.job_id, "shot_id": rec.shot_id,
@@ -221,7 +238,7 @@ def _restore_one(root: Path, conn: sqlite3.Connection, store: Store, entry: Path
         "created_at": rec.created_at or take.stat().st_mtime, "imported": int(rec.imported),
         "parent_id": rec.parent_id, "c2pa_json": json.dumps(c2pa) if c2pa else None,
         "cameos_json": json.dumps(rec.cameos), "consent_flag": rec.consent_flag,
-        "rating": rec.rating, "review_status": status, "reviewer": rec.reviewer,
+        "rating": rec.rating, "review_status": review["status"], "reviewer": rec.reviewer,
         "review_note": rec.review_note, "reviewed_at": rec.reviewed_at, "notes": rec.notes,
     }
     with store.transaction(conn):

@@ -55,6 +55,23 @@ class ResultError(StudioError):
     """A take cannot be ingested / found / changed; ``str()`` says which and why."""
 
 
+def review_status(value: str) -> str:
+    """The stored review status for ``value``: case, ``-`` and spaces are accepted
+    (``changes-requested``, ``Changes requested`` → ``changes_requested``); anything else
+    is a :class:`ResultError` naming the statuses. The one spelling rule for the CLI
+    (``results review`` and ``results list --status``), the API and sidecars."""
+    status = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    if status not in REVIEW_STATUSES:
+        raise ResultError(f"unknown review status {value!r}; use one of "
+                          f"{', '.join(REVIEW_STATUSES)} (or with - for _)")
+    return status
+
+
+def check_rating(n: object) -> int:
+    """A rating −1 … 5 from an int or its text; anything else is a :class:`ResultError`."""
+    return _check_rating(n)
+
+
 def new_result_id() -> str:
     return f"rs-{uuid.uuid4().hex[:12]}"
 
@@ -84,13 +101,8 @@ class ResultFilter:
             where.append("r.id IN (SELECT result_id FROM tags WHERE tag = ?)")
             params.append(tag)
         if self.status:
-            if self.status not in REVIEW_STATUSES:
-                raise ResultError(
-                    f"unknown review status {self.status!r}; use one of "
-                    f"{', '.join(REVIEW_STATUSES)}"
-                )
             where.append("r.review_status = ?")
-            params.append(self.status)
+            params.append(review_status(self.status))
         query = search.fts_query(self.text or "")
         if query:
             where.append("r.search_key IN (SELECT rowid FROM results_fts WHERE results_fts "
@@ -442,10 +454,7 @@ def set_rating(root: Path, result_id: str, n: int, *, bus: EventBus | None = Non
 def set_review(root: Path, result_id: str, status: str, reviewer: str | None = None,
                note: str | None = None, *, bus: EventBus | None = None) -> None:
     """Review status (pending, approved, rejected, changes_requested) with who, note, when."""
-    status = status.strip().lower().replace("-", "_").replace(" ", "_")
-    if status not in REVIEW_STATUSES:
-        raise ResultError(f"unknown review status {status!r}; use one of "
-                          f"{', '.join(REVIEW_STATUSES)}")
+    status = review_status(status)
     now = time.time()
     _change(root, result_id, bus, lambda c: c.execute(
         "UPDATE results SET review_status = ?, reviewer = ?, review_note = ?, reviewed_at = ? "
@@ -513,13 +522,15 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
            cost: float | None = None, cameos: Sequence[str] = (), parent_id: str | None = None,
            imported: bool = False, thumbnail_src: Path | None = None, move: bool = True,
            tags: Sequence[str] = (), rating: int = 0, created_at: float | None = None,
-           result_id: str | None = None, bus: EventBus | None = None) -> str:
+           result_id: str | None = None, review: dict[str, Any] | None = None,
+           notes: str = "", bus: EventBus | None = None) -> str:
     """Turn a video file into a result; returns its id.
 
     Verifies that ``src`` decodes, builds ``media/<id>/`` (take.mp4, thumb.jpg, take.xmp) in a
     hidden folder and renames it into place, then inserts the row. Idempotent per job: when a
     result for ``job_id`` exists its id is returned and nothing is written. With ``move`` the
-    source file is removed once the result is committed.
+    source file is removed once the result is committed. ``review`` carries a review made
+    elsewhere (``status``, ``reviewer``, ``note``, ``at``: an imported take's sidecar).
     """
     root, src = Path(root), Path(src)
     store = Store.for_project(root)
@@ -574,7 +585,8 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
             "imported": int(imported), "parent_id": parent_id,
             "c2pa_json": json.dumps(c2pa) if c2pa is not None else None,
             "cameos_json": json.dumps(list(cameos)), "rating": _check_rating(rating),
-            "consent_flag": consent_flag,
+            "consent_flag": consent_flag, "notes": notes or "",
+            **_review_columns(review),
         }
         clean_tags = _clean_tags(tags)
         write_xmp(staging / XMP_NAME, _xmp_record(_FakeRow(row), clean_tags))
@@ -612,6 +624,17 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
     if bus is not None:
         bus.publish(events.RESULT_ADDED, result_id=rid, shot_id=shot_id, job_id=job_id)
     return rid
+
+
+def _review_columns(review: dict[str, Any] | None) -> dict[str, Any]:
+    """The review_* columns for ``ingest`` (nothing when there is no review to carry)."""
+    if not review:
+        return {}
+    status = review_status(review.get("status") or "pending")
+    at = review.get("at")
+    return {"review_status": status, "reviewer": review.get("reviewer") or None,
+            "review_note": review.get("note") or None,
+            "reviewed_at": float(at) if isinstance(at, int | float) else None}
 
 
 def _consent_at_ingest(root: Path, shot_id: str | None,

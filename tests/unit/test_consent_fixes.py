@@ -226,7 +226,7 @@ def test_rebuilt_database_does_not_import_cameos_first_seen(
     assert len(report.restored) == 1
     state = consent.state_of(sample_copy, MAYA)
     assert state.status == "unverified"
-    assert "studio.db already holds results" in state.reasons[0]
+    assert "media/ already holds takes" in state.reasons[0]
     assert consent.check_shot(sample_copy, load_project(sample_copy).project,
                               load_project(sample_copy).project.shot(S03))
     consent.confirm(sample_copy, MAYA, "producer")  # confirmed in the app: active again
@@ -241,10 +241,14 @@ def test_corrupt_database_left_aside_means_no_first_seen_import(sample_copy: Pat
 
 
 def test_jobs_before_the_ledger_means_no_first_seen_import(sample_copy: Path) -> None:
+    """A studio.db made before the baseline was taken at creation (jobs, no ledger head)."""
     from test_consent_support import insert_job
 
     store = Store.for_project(sample_copy)
     with store.session() as conn, store.transaction(conn):
+        conn.execute("DROP TRIGGER audit_no_delete")
+        conn.execute("DELETE FROM audit")
+        conn.execute("DELETE FROM meta")  # as an older version left a new database
         insert_job(conn, "j-old", "succeeded", [])
     assert consent.consent_status(sample_copy, MAYA) == "unverified"
 

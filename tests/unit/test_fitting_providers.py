@@ -126,3 +126,29 @@ def test_previz_keeps_any_duration_in_its_range() -> None:
     f = fit_request("previz", request(200, "16:9"))
     assert f.duration == 120
     assert f.changes[0].startswith("duration 200s → 120s (the longest")
+
+
+def test_fal_hailuo_aspect_change_uses_the_conventional_name() -> None:
+    # 1366x768 is 16:9 within 0.05%: the label says so, not the reduced 683:384
+    hailuo = "fal-ai/minimax/hailuo-02/standard/text-to-video"
+    fitted = fit(TABLE["fal"], request(6.0, "9:16"), hailuo)
+    assert fitted.params["size"] == "1366x768"
+    assert fitted.params["aspect"] == "16:9"
+    assert "aspect 9:16 → 16:9: reframe or crop in the edit" in fitted.changes
+    assert not any("683:384" in c for c in fitted.changes)
+    same = fit(TABLE["fal"], request(6.0, "16:9"), hailuo)
+    assert same.params["aspect"] == "16:9"
+    assert not any(c.startswith("aspect") for c in same.changes)
+    fal = next(p for p in describe() if p["id"] == "fal")
+    assert next(m for m in fal["models"] if m["id"] == hailuo)["aspects"] == ["16:9"]
+
+
+@pytest.mark.parametrize(("size", "name"), [
+    ("1366x768", "16:9"), ("768x1366", "9:16"), ("1280x720", "16:9"), ("1920x1080", "16:9"),
+    ("1024x768", "4:3"), ("1080x1080", "1:1"), ("1080x1350", "4:5"), ("854x480", "16:9"),
+    ("2560x1080", "64:27"), ("1000x700", "10:7"),
+])
+def test_aspect_names(size: str, name: str) -> None:
+    from studio.providers.fitting import _aspect_of
+
+    assert _aspect_of(size) == name

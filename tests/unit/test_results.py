@@ -358,9 +358,14 @@ def test_cli_errors(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli_main(["results", "rate", str(project), "rs-missing", "3"]) == 1
     assert "rs-missing" in capsys.readouterr().err
     rid = _ingest(project, tmp_path, "a")
-    assert cli_main(["results", "rate", str(project), rid, "9"]) == 1
+    # out-of-range rating and unknown review status: usage errors (exit 2), as README says
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["results", "rate", str(project), rid, "9"])
+    assert exc.value.code == 2
     assert "-1 to 5" in capsys.readouterr().err
-    assert cli_main(["results", "review", str(project), rid, "meh"]) == 1
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["results", "review", str(project), rid, "meh"])
+    assert exc.value.code == 2
     assert "review status" in capsys.readouterr().err
     assert cli_main(["results", "list", str(tmp_path / "nope")]) == 1
 
