@@ -2,7 +2,8 @@
 
 Each :class:`Lint` names the shot and the key path inside project.yaml, so the CLI can
 print ``file:line:col`` and the editor can point at the field. Severity ``error`` means the
-brief is wrong (unknown vocabulary, missing file); ``warning`` means it will probably not
+brief is wrong (unknown vocabulary, missing file, a reference outside the project folder —
+see :mod:`studio.refpaths`); ``warning`` means it will probably not
 render as intended (conflicting moves, guardrail terms, too much dialogue).
 
 Other modules add checks with :func:`register_check` (consent adds cameo checks), so the
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from studio.compiler import compile_shot
 from studio.model import Project, Shot
+from studio.refpaths import reference_problem
 from studio.vocab import FIELD_CATEGORY, Vocabulary, default_vocabulary
 
 WORDS_PER_SECOND = 2.7  # comfortable spoken pace
@@ -202,12 +204,16 @@ def _speakers(ctx: LintContext, i: int, shot: Shot) -> Iterable[Lint]:
 
 @register_check
 def _files(ctx: LintContext, i: int, shot: Shot) -> Iterable[Lint]:
-    if ctx.root is None:
-        return
     for j, ref in enumerate(shot.references):
-        if not (ctx.root / ref).is_file():
+        problem = reference_problem(ctx.root, ref)
+        if problem is not None:
+            yield Lint("error", "reference-outside-project", f"reference image {problem}",
+                       shot.id, ("shots", i, "references", j))
+        elif ctx.root is not None and not (ctx.root / ref).is_file():
             yield Lint("error", "missing-file", f"reference image not found: {ref}",
                        shot.id, ("shots", i, "references", j))
+    if ctx.root is None:
+        return
     for j, cameo in enumerate(shot.cameos):
         if not (ctx.root / "cameos" / f"{cameo}.yaml").is_file():
             yield Lint("error", "unknown-cameo",
@@ -217,12 +223,16 @@ def _files(ctx: LintContext, i: int, shot: Shot) -> Iterable[Lint]:
 
 @register_project_check
 def _project_files(ctx: LintContext) -> Iterable[Lint]:
-    if ctx.root is None:
-        return
     for j, ref in enumerate(ctx.project.style.references):
-        if not (ctx.root / ref).is_file():
+        problem = reference_problem(ctx.root, ref)
+        if problem is not None:
+            yield Lint("error", "reference-outside-project", f"style reference image {problem}",
+                       None, ("style", "references", j))
+        elif ctx.root is not None and not (ctx.root / ref).is_file():
             yield Lint("error", "missing-file", f"style reference image not found: {ref}",
                        None, ("style", "references", j))
+    if ctx.root is None:
+        return
     for j, char in enumerate(ctx.project.characters):
         if char.cameo and not (ctx.root / "cameos" / f"{char.cameo}.yaml").is_file():
             yield Lint("error", "unknown-cameo",

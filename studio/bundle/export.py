@@ -45,6 +45,7 @@ from studio.bundle.manifest import MANIFEST_NAME, Manifest, ManifestEntry
 from studio.errors import BundleError, ProjectFileError
 from studio.filemode import new_file_mode, set_mode
 from studio.project import CAMEOS_DIR, REFERENCES_DIR, ProjectDocument, load_project
+from studio.refpaths import outside_paths, reference_problem
 from studio.store import DB_NAME, Store
 from studio.yamlio import dump_yaml, parse_yaml
 
@@ -154,6 +155,7 @@ class ExportPlan:
     evidence_files: list[Path]
     missing: list[str]  # selected takes whose file is gone
     withheld: list[Withheld] = field(default_factory=list)  # likeness of a non-active cameo
+    outside: list[str] = field(default_factory=list)  # paths that leave the project folder
 
     @property
     def estimated_size(self) -> int:
@@ -175,6 +177,8 @@ class ExportPlan:
                 "--skip-flagged to leave them out."
             )
         out.extend(f"take {m}: file is missing" for m in self.missing)
+        out.extend(f"{o} (fix it first: a bundle that names files outside the project "
+                   "folder is refused on import)" for o in self.outside)
         return out
 
 
@@ -331,6 +335,8 @@ def withheld_likeness(root: Path, files: list[Path]) -> tuple[list[Path], list[W
             continue
         for rel in likeness:
             by_path.setdefault(_norm_rel(rel), (cameo_id, status))
+            if reference_problem(root, rel) is not None:
+                continue  # never read a file outside the project (plan.outside names it)
             sha = _sha256_of(root / rel)
             if sha:
                 by_sha.setdefault(sha, (cameo_id, status))
@@ -402,6 +408,7 @@ def plan_export(root: Path, options: ExportOptions | None = None,
         evidence_files=evidence_files,
         missing=missing,
         withheld=withheld,
+        outside=outside_paths(root, project, doc.source_map),
     )
 
 

@@ -37,6 +37,7 @@ from studio.consent.records import EVIDENCE_DIR
 from studio.errors import BundleError, StudioError
 from studio.filemode import PRIVATE_FILE_MODE, new_dir_mode, set_mode
 from studio.project import load_project
+from studio.refpaths import outside_paths
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,11 @@ def _import(bundle: Path, dest: Path) -> ImportResult:
                     f"{bundle}: refused: its project.yaml does not open:\n"
                     + str(exc).replace(str(tmp) + os.sep, f"{bundle.name}/")
                 ) from None
+            outside = outside_paths(tmp, doc.project, doc.source_map)
+            if outside:
+                raise BundleError(
+                    f"{bundle}: refused, nothing was imported: it names files outside the "
+                    "project folder:\n  " + "\n  ".join(outside))
             takes = _register_takes(tmp, manifest)
             _set_modes(tmp)
             log.info("imported %s takes of %s", len(takes), doc.project.id)

@@ -97,17 +97,25 @@ def cameo_path(root: Path, cameo_id: str) -> Path:
 
 
 def read_cameo(path: Path) -> Cameo:
-    """Load and validate one cameo file; raises ProjectFileError (file:line:col)."""
+    """Load and validate one cameo file; raises ProjectFileError (file:line:col).
+
+    The files it names (likeness, evidence, signed release) must resolve inside the project
+    folder (``cameos/``'s parent), symlinks included (:mod:`studio.refpaths`)."""
+    from studio.errors import Problem
+    from studio.refpaths import cameo_paths, problems
+    from studio.yamlio import locate
+
     cameo, smap = load_model(path, Cameo, current_version=CAMEO_SCHEMA_VERSION, kind="cameo")
     if cameo.id != path.stem:
-        from studio.errors import Problem
-        from studio.yamlio import locate
-
         line, col = locate(smap, ("id",))
         raise ProjectFileError([Problem(
             str(path), line, col,
             f"id {cameo.id!r} does not match the file name {path.name!r}",
         )])
+    outside = problems(Path(path).parent.parent, cameo_paths(cameo))
+    if outside:
+        raise ProjectFileError([Problem(str(path), *locate(smap, loc), message)
+                                for loc, message in outside])
     return cameo
 
 

@@ -41,7 +41,13 @@ from studio.providers.base import (
     ProviderConfigError,
     RemoteStatus,
 )
-from studio.providers.restkit import data_uri, fetch_to, nearest_aspect, resolution_of
+from studio.providers.restkit import (
+    data_uri,
+    fetch_to,
+    nearest_aspect,
+    reference_file,
+    resolution_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +165,7 @@ class Provider:
         image = None
         if style_for(p["model"]).image:
             for rel in p.get("references") or []:
-                path = spec.root / rel
+                path = reference_file(spec, rel)
                 if path.is_file():
                     image = await asyncio.to_thread(data_uri, path, p["size"])
                     break

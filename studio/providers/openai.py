@@ -37,6 +37,7 @@ from studio.providers.base import (
     ProviderConfigError,
     RemoteStatus,
 )
+from studio.providers.restkit import reference_file
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ class Provider:
         }
         files: dict[str, Any] = {}
         if p.get("references"):
-            ref = spec.root / p["references"][0]
+            ref = reference_file(spec, p["references"][0])
             if ref.is_file():
                 files["input_reference"] = await asyncio.to_thread(reference_bytes, ref, p["size"])
             else:

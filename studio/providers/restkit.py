@@ -23,13 +23,31 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from studio.providers import http
-from studio.providers.base import APIStatusError, DownloadError, Progress
+from studio.providers.base import (
+    APIStatusError,
+    DownloadError,
+    JobSpec,
+    Progress,
+    ProviderConfigError,
+)
+from studio.refpaths import ReferencePathError, resolve_reference
 
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
 MAX_REDIRECTS = 5
 DOWNLOAD_ATTEMPTS = 3
+
+
+def reference_file(spec: JobSpec, rel: str) -> Path:
+    """The file a job's reference ``rel`` names, only if it is inside the project folder
+    (symlinks resolved; see :mod:`studio.refpaths`). Anything else fails the job with a
+    :class:`ProviderConfigError` naming the path: a file outside the project is never read
+    or uploaded."""
+    try:
+        return resolve_reference(spec.root, rel, f"{spec.provider}: reference image")
+    except ReferencePathError as exc:
+        raise ProviderConfigError(str(exc)) from None
 
 
 def same_origin(a: str, b: str) -> bool:

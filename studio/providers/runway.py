@@ -39,7 +39,7 @@ from studio.providers.base import (
     ProviderConfigError,
     RemoteStatus,
 )
-from studio.providers.restkit import data_uri, fetch_to
+from studio.providers.restkit import data_uri, fetch_to, reference_file
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Provider:
         }
         image = None
         for rel in p.get("references") or []:
-            path = spec.root / rel
+            path = reference_file(spec, rel)
             if path.is_file():
                 image = await asyncio.to_thread(data_uri, path, p["size"])
                 break

@@ -39,7 +39,13 @@ from studio.providers.base import (
     ProviderConfigError,
     RemoteStatus,
 )
-from studio.providers.restkit import fetch_to, image_base64, nearest_aspect, resolution_of
+from studio.providers.restkit import (
+    fetch_to,
+    image_base64,
+    nearest_aspect,
+    reference_file,
+    resolution_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +133,7 @@ class Provider:
         styles = await asyncio.to_thread(style_references, spec.root)
         out = []
         for rel in refs:
-            path = spec.root / rel
+            path = reference_file(spec, rel)
             if not path.is_file():
                 log.warning("veo: reference %s missing; sending without it", rel)
                 continue

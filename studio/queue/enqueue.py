@@ -38,6 +38,7 @@ from studio.providers.base import ModelCaps, ProviderCaps
 from studio.providers.fitting import Fit
 from studio.providers.registry import fit_request, get_caps
 from studio.queue import jobs as J
+from studio.refpaths import reference_problem
 from studio.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,12 +59,13 @@ class PlannedJob:
     budget: str | None = None             # reason the budget refuses
     kind: str = GENERATE                  # generate | remix | extend
     parent_result_id: str | None = None   # the take a remix/extend starts from
+    reference: str | None = None          # reason a reference image may not be sent
 
     @property
     def blocked_reason(self) -> str | None:
         if self.consent:
             return "consent: " + "; ".join(self.consent)
-        return self.budget
+        return self.reference or self.budget
 
     @property
     def cost(self) -> float:
@@ -121,6 +123,16 @@ def check_job_consent(root: Path, project: Project, shot: Shot, kind: str = GENE
                          remix=kind in DERIVED)
 
 
+def check_references(root: Path, references: Sequence[str]) -> str | None:
+    """Why a job may not send these reference images (one outside the project folder,
+    see :mod:`studio.refpaths`), or None."""
+    problems = [p for rel in references if (p := reference_problem(root, rel)) is not None]
+    if not problems:
+        return None
+    return ("reference: " + "; ".join(problems)
+            + " (fix the path in the brief; nothing outside the project is sent)")
+
+
 def shown_cameos(root: Path, project: Project, shot: Shot) -> list[str]:
     """The cameos a job of this shot shows (stored on the job; revocation blocks by it)."""
     try:
@@ -169,12 +181,13 @@ def plan(root: Path, project: Project, shot_ids: Sequence[str] | None, provider:
         request = compile_shot(project, shot, names=names, root=root)
         fitted = fit_request(provider, request, model)
         consent = check_consent(root, project, shot)
+        reference = check_references(root, fitted.params.get("references") or [])
         for variant in range(1, (variants or shot.variants) + 1):
             item = PlannedJob(
                 shot_id=shot.id, variant=variant, fit=fitted,
                 request={"request": request.model_dump(mode="json"), "params": fitted.params},
-                cameos=shown_cameos(root, project, shot), consent=consent)
-            if not consent and project.budget_usd is not None:
+                cameos=shown_cameos(root, project, shot), consent=consent, reference=reference)
+            if not consent and not reference and project.budget_usd is not None:
                 if running + fitted.cost > project.budget_usd + 1e-9:
                     item.budget = (f"budget: ${fitted.cost:.2f} would bring the project to "
                                    f"${running + fitted.cost:.2f}, over its "
@@ -206,7 +219,8 @@ def enqueue(root: Path, the_plan: Plan, bus: EventBus | None = None,
             spent = J.committed_spend(conn)
             budget = the_plan.budget_usd
             for item in the_plan.items:
-                reason = "consent: " + "; ".join(item.consent) if item.consent else None
+                reason = ("consent: " + "; ".join(item.consent) if item.consent
+                          else item.reference)
                 if reason is None and budget is not None and spent + item.cost > budget + 1e-9:
                     reason = item.budget or (
                         f"budget: ${item.cost:.2f} would bring the project to "
