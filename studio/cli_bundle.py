@@ -40,6 +40,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     for item in result.withheld:
         out(f"withheld: {item.text()}")
     out(f"manifest.json sha256: {result.manifest_sha256}")
+    if not result.takes:
+        print("note: the bundle holds no takes (the brief, consent summary and shot list "
+              "only): approve takes (`studio results review PROJECT RESULT approved`), choose "
+              "a shot's selected take in the window, or export with --all-takes",
+              file=sys.stderr)
     return 0
 
 

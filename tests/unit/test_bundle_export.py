@@ -175,13 +175,24 @@ def test_project_without_takes_exports(sample_copy: Path, tmp_path: Path) -> Non
     assert load_project(sample_copy).project.shots[0].selected_take is None
 
 
+def test_cli_export_without_takes_says_how_to_add_them(
+        sample_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", str(sample_copy), "-o", str(tmp_path / "b.zip")]) == 0
+    captured = capsys.readouterr()
+    assert "0 take(s)" in captured.out
+    assert "holds no takes" in captured.err
+    assert "--all-takes" in captured.err
+
+
 def test_cli_export_verify_import(project: Path, tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "b.zip"
     assert main(["export", str(project), "-o", str(out)]) == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
     assert "4 take(s)" in text
     assert "manifest.json sha256:" in text
+    assert "holds no takes" not in captured.err
     assert main(["verify", str(out)]) == 0
     assert "ok:" in capsys.readouterr().out
     assert main(["verify", str(out), "--json"]) == 0
