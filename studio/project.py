@@ -17,7 +17,7 @@ from typing import Any
 from studio.errors import Problem, ProjectError, ProjectFileError, SaveConflictError
 from studio.model import SCHEMA_VERSION, Project, Shot, new_id
 from studio.store import Store
-from studio.yamlio import SourceMap, atomic_write, load_model, model_to_yaml
+from studio.yamlio import SourceMap, atomic_write, load_model, model_to_yaml, with_header_of
 
 PROJECT_FILE = "project.yaml"
 CAMEOS_DIR = "cameos"
@@ -128,7 +128,7 @@ def save_project(doc: ProjectDocument, *, force: bool = False) -> None:
                 f"{file} changed on disk since it was opened (edited elsewhere?). "
                 "Reload it, or save anyway to overwrite those changes."
             )
-    text = model_to_yaml(doc.project)
+    text = with_header_of(file, model_to_yaml(doc.project))
     try:
         atomic_write(file, text)
     except OSError as exc:

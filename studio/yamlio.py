@@ -261,6 +261,23 @@ def model_to_yaml(obj: BaseModel) -> str:
     return dump_yaml(obj.model_dump(mode="json", exclude_defaults=False))
 
 
+def with_header_of(path: Path, text: str) -> str:
+    """``text`` (a freshly dumped YAML document) with the comment block that opens the file
+    now at ``path`` put back in front: a person's notes at the top of a file survive saves.
+    Comments further down are not kept (the document is rebuilt from the model)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            header = []
+            for line in fh:
+                if not line.startswith("#"):
+                    break
+                header.append(line if line.endswith("\n") else line + "\n")
+    except (OSError, UnicodeDecodeError):
+        return text
+    block = "".join(header)
+    return text if not block or text.startswith(block) else block + text
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file, never half.
 

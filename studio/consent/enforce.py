@@ -56,7 +56,7 @@ from studio.events import EventBus
 from studio.filemode import PRIVATE_FILE_MODE, new_file_mode, set_mode
 from studio.model import Project, Shot
 from studio.store import Store
-from studio.yamlio import atomic_write, model_to_yaml
+from studio.yamlio import atomic_write, model_to_yaml, with_header_of
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ def save_cameo(root: Path, cameo: Cameo, actor: str, *, note: str = "",
     path = old_entry.path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, model_to_yaml(cameo))
+        atomic_write(path, with_header_of(path, model_to_yaml(cameo)))
     except OSError as exc:
         raise ConsentError(f"{path}: could not save ({exc.strerror or exc})") from None
     sha = content_sha256(cameo)
@@ -482,7 +482,7 @@ def revoke(root: Path, cameo_id: str, reason: str, actor: str,
         report.flagged_results = _flag_results(conn, cameo_id, flag)
     if new_cameo is not None:
         try:
-            atomic_write(entry.path, model_to_yaml(new_cameo))
+            atomic_write(entry.path, with_header_of(entry.path, model_to_yaml(new_cameo)))
             report.file_updated = True
         except OSError as exc:
             report.file_problem = f"could not update {entry.path} ({exc.strerror or exc})"
