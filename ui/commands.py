@@ -17,6 +17,7 @@ import logging
 from typing import Any, Protocol
 
 from pydantic import ValidationError
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QUndoCommand
 
 from studio.model import Project, Shot
@@ -32,6 +33,11 @@ class ShotListHost(Protocol):
     def insert_shot(self, index: int, shot: Shot) -> None: ...
     def remove_shot(self, index: int) -> Shot: ...
     def move_shot(self, src: int, dest: int) -> None: ...
+
+
+def _tr(text: str) -> str:
+    """Undo texts (Edit > Undo "…") and edit errors, in the "Commands" context."""
+    return QCoreApplication.translate("Commands", text)
 
 
 def _target(project: Project, shot_id: str | None) -> Any:  # noqa: ANN401
@@ -118,7 +124,7 @@ def push_set(ctx: ProjectContext, shot_id: str | None, path: Path_, value: Any, 
     try:
         current = get_value(ctx.project, shot_id, path)
     except (KeyError, AttributeError) as exc:
-        return f"cannot edit {'.'.join(path)}: {exc}"
+        return _tr("cannot edit %1: %2").replace("%1", ".".join(path)).replace("%2", str(exc))
     if current == value:
         return None
     try:
@@ -169,8 +175,8 @@ class InsertShotCommand(_ShotListCommand):
     """Add a new or duplicated shot at ``index``."""
 
     def __init__(self, ctx: ProjectContext, host: ShotListHost | None, index: int, shot: Shot,
-                 text: str = "Add shot"):
-        super().__init__(ctx, host, text)
+                 text: str | None = None):
+        super().__init__(ctx, host, text or _tr("Add shot"))
         self.index = index
         self.shot = shot
 
@@ -183,8 +189,8 @@ class InsertShotCommand(_ShotListCommand):
 
 class RemoveShotCommand(_ShotListCommand):
     def __init__(self, ctx: ProjectContext, host: ShotListHost | None, index: int,
-                 text: str = "Delete shot"):
-        super().__init__(ctx, host, text)
+                 text: str | None = None):
+        super().__init__(ctx, host, text or _tr("Delete shot"))
         self.index = index
         self.shot = ctx.project.shots[index].model_copy(deep=True)
 
@@ -199,8 +205,8 @@ class MoveShotCommand(_ShotListCommand):
     """Move the shot at ``src`` so that it ends up at index ``dest`` (list semantics)."""
 
     def __init__(self, ctx: ProjectContext, host: ShotListHost | None, src: int, dest: int,
-                 text: str = "Move shot"):
-        super().__init__(ctx, host, text)
+                 text: str | None = None):
+        super().__init__(ctx, host, text or _tr("Move shot"))
         self.src = src
         self.dest = dest
 
@@ -220,6 +226,6 @@ def duplicate_of(project: Project, shot: Shot) -> Shot:
         n += 1
     copy = shot.model_copy(deep=True)
     copy.id = f"{base}-{n}"
-    copy.title = f"{shot.title} (copy)" if shot.title else ""
+    copy.title = _tr("%1 (copy)").replace("%1", shot.title) if shot.title else ""
     copy.selected_take = None
     return copy

@@ -7,11 +7,12 @@ same path as ``studio queue add``) off the GUI thread too, then tells the user w
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,9 +31,19 @@ from ui.tasks import run_task
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["Provider", "Model", "Duration", "Size / aspect", "References", "Audio",
-           "Est. cost", "What changes"]
+COLUMNS = [QT_TRANSLATE_NOOP("CompareProvidersDialog", "Provider"),
+           QT_TRANSLATE_NOOP("CompareProvidersDialog", "Model"),
+           QT_TRANSLATE_NOOP("CompareProvidersDialog", "Duration"),
+           QT_TRANSLATE_NOOP("CompareProvidersDialog", "Size / aspect"),
+           QT_TRANSLATE_NOOP("CompareProvidersDialog", "References"),
+           QT_TRANSLATE_NOOP("CompareProvidersDialog", "Audio"),
+           QT_TRANSLATE_NOOP("CompareProvidersDialog", "Est. cost"),
+           QT_TRANSLATE_NOOP("CompareProvidersDialog", "What changes")]
 ProviderRole = Qt.ItemDataRole.UserRole + 1
+
+
+def _tr(text: str, n: int = -1) -> str:
+    return QCoreApplication.translate("CompareProvidersDialog", text, None, n)
 
 
 @dataclass
@@ -59,8 +70,8 @@ def compute_rows(ctx_root: Any, project: Any, shot_id: str) -> list[Row]:  # noq
     request = compile_shot(project, shot, names=cameo_names(ctx_root), root=ctx_root)
     rows = []
     for pid, caps in provider_table().items():
-        hint = "" if caps.local else (f"no key: `studio key set {pid}` or "
-                                      f"{' / '.join(env_var_names(pid))}")
+        hint = "" if caps.local else _tr("no key: `studio key set %1` or %2").replace(
+            "%1", pid).replace("%2", " / ".join(env_var_names(pid)))
         try:
             fitted = fit_request(pid, request)
             rows.append(Row(pid, caps.name, is_available(caps), hint, fitted.model,
@@ -80,9 +91,10 @@ def queue_on(root: Any, project: Any, shot_id: str, providers: list[str],  # noq
         jobs = enqueue(root, plan(root, project, [shot_id], pid), bus)
         blocked = [j for j in jobs if j.status == "blocked"]
         if blocked:
-            lines.append(f"{pid}: blocked — {blocked[0].error}")
+            lines.append(_tr("%1: blocked — %2").replace("%1", pid).replace(
+                "%2", str(blocked[0].error)))
         else:
-            lines.append(f"{pid}: {len(jobs)} job(s) queued")
+            lines.append(_tr("%1: %n job(s) queued", len(jobs)).replace("%1", pid))
     return lines
 
 
@@ -98,15 +110,16 @@ class CompareProvidersDialog(QDialog):
         self.shot_id = shot_id
         self.rows: list[Row] = []
         shot = ctx.project.shot(shot_id)
-        self.setWindowTitle(f"Compare providers — {shot.title or shot_id}")
+        self.setWindowTitle(self.tr("Compare providers — %1").replace("%1", shot.title or shot_id))
         self.resize(1180, 520)
 
-        self.intro = QLabel(f"<b>{shot.title or shot_id}</b> — {shot.duration:g}s, "
-                            f"{shot.aspect or ctx.project.style.aspect}. Each provider gets the "
-                            "request below, fitted to what it accepts, before any money is spent.")
+        self.intro = QLabel(self.tr(
+            "<b>%1</b> — %2s, %3. Each provider gets the request below, fitted to what it "
+            "accepts, before any money is spent.").replace("%1", html.escape(shot.title or shot_id))
+            .replace("%2", f"{shot.duration:g}").replace("%3", shot.aspect or ctx.project.style.aspect))
         self.intro.setWordWrap(True)
         self.model = QStandardItemModel(0, len(COLUMNS), self)
-        self.model.setHorizontalHeaderLabels(COLUMNS)
+        self.model.setHorizontalHeaderLabels([_tr(c) for c in COLUMNS])
         self.model.itemChanged.connect(self._update_total)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -121,14 +134,16 @@ class CompareProvidersDialog(QDialog):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         header.sectionResized.connect(self._column_resized)
-        self.table.setAccessibleName("Fitted requests per provider")
+        self.table.setAccessibleName(self.tr("Fitted requests per provider"))
 
-        self.total = QLabel("Fitting…")
+        self.total = QLabel(self.tr("Fitting…"))
         self.status = QLabel("")
         self.status.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        self.queue_button = QPushButton("&Queue on selected providers", self)
-        self.queue_button.setToolTip("Queue this shot once on every checked provider (Ctrl+Enter)")
+        self.queue_button = QPushButton(self.tr("&Queue on selected providers"), self)
+        self.queue_button.setToolTip(self.tr(
+            "Queue this shot once on every checked provider (%1)").replace(
+            "%1", QKeySequence("Ctrl+Return").toString(QKeySequence.SequenceFormat.NativeText)))
         self.queue_button.setEnabled(False)
         buttons.addButton(self.queue_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
@@ -150,7 +165,7 @@ class CompareProvidersDialog(QDialog):
 
     def _rows_done(self, rows: list[Row] | None, error: BaseException | None) -> None:
         if error is not None or rows is None:
-            self.total.setText(f"Could not fit the shot: {error}")
+            self.total.setText(self.tr("Could not fit the shot: %1").replace("%1", str(error)))
             return
         self.rows = rows
         self.model.blockSignals(True)
@@ -186,19 +201,19 @@ class CompareProvidersDialog(QDialog):
         first.setCheckable(row.available and row.error is None)
         first.setCheckState(Qt.CheckState.Unchecked)
         if not row.available:
-            first.setToolTip(row.key_hint or "not available")
-            first.setText(f"{row.name} (no key)")
+            first.setToolTip(row.key_hint or _tr("not available"))
+            first.setText(_tr("%1 (no key)").replace("%1", row.name))
         if row.error:
             return [first, QStandardItem(row.error)] + [QStandardItem("") for _ in COLUMNS[2:]]
         refs = p.get("references") or []
-        changes = "\n".join(row.changes) if row.changes else "nothing — sent as written"
+        changes = "\n".join(row.changes) if row.changes else _tr("nothing — sent as written")
         cells = [
             first,
             QStandardItem(row.model),
-            QStandardItem(f"{float(p.get('duration', 0)):g} s"),
+            QStandardItem(_tr("%1 s").replace("%1", f"{float(p.get('duration', 0)):g}")),
             QStandardItem(f"{p.get('size', '')}  ({p.get('aspect', '')})"),
             QStandardItem(str(len(refs))),
-            QStandardItem("yes" if p.get("audio") else "no"),
+            QStandardItem(_tr("yes") if p.get("audio") else _tr("no")),
             QStandardItem(f"${row.cost:.2f}"),
             QStandardItem(changes),
         ]
@@ -227,10 +242,10 @@ class CompareProvidersDialog(QDialog):
         cost = sum(r.cost for r in self.rows if r.provider in chosen)
         self.queue_button.setEnabled(bool(chosen))
         if chosen:
-            self.total.setText(f"{len(chosen)} provider(s) checked — estimated ${cost:.2f} "
-                               "for one take each")
+            self.total.setText(self.tr("%n provider(s) checked — estimated $%1 for one take each",
+                                       "", len(chosen)).replace("%1", f"{cost:.2f}"))
         else:
-            self.total.setText("Check the providers to A/B this shot on, then queue.")
+            self.total.setText(self.tr("Check the providers to A/B this shot on, then queue."))
 
     # -- actions ---------------------------------------------------------------------
     def queue_checked(self) -> None:
@@ -238,14 +253,14 @@ class CompareProvidersDialog(QDialog):
         if not chosen:
             return
         self.queue_button.setEnabled(False)
-        self.status.setText(f"Queueing on {', '.join(chosen)}…")
+        self.status.setText(self.tr("Queueing on %1…").replace("%1", ", ".join(chosen)))
         root, project, shot_id, bus = self.ctx.root, self.ctx.project, self.shot_id, self.ctx.bus
         run_task(lambda: queue_on(root, project, shot_id, chosen, bus), self._queued)
 
     def _queued(self, lines: list[str] | None, error: BaseException | None) -> None:
         self.queue_button.setEnabled(bool(self.checked()))
         if error is not None or lines is None:
-            self.status.setText(f"Could not queue: {error}")
+            self.status.setText(self.tr("Could not queue: %1").replace("%1", str(error)))
             return
         self.status.setText("\n".join(lines))
         self.queued.emit(lines)

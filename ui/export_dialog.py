@@ -67,7 +67,8 @@ def _tr(text: str, n: int = -1) -> str:
 def human_size(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+            return (_tr("%1 bytes").replace("%1", f"{n:.0f}") if unit == "bytes"
+                    else f"{n:.1f} {unit}")
         n /= 1000
     return f"{n:.1f} GB"
 
@@ -328,7 +329,7 @@ class ExportDialog(QDialog):
     def _planned(self, plan: ExportPlan | None, error: BaseException | None) -> None:
         if error is not None or plan is None:
             self.state = "failed"
-            self.status.setText(f"Cannot export: {error}")
+            self.status.setText(self.tr("Cannot export: %1").replace("%1", str(error)))
             self._update_buttons()
             return
         keep = self.model.checked_ids() if self.plan is not None else None

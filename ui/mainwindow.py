@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import importlib
 import importlib.util
 import logging
@@ -392,9 +393,9 @@ class MainWindow(QMainWindow):
         self.act_undo.setEnabled(bool(stack and stack.canUndo()))
         self.act_redo.setEnabled(bool(stack and stack.canRedo()))
         if stack:
-            self.act_undo.setText(self.tr("&Undo %s") % stack.undoText() if stack.canUndo()
+            self.act_undo.setText(self.tr("&Undo %1").replace("%1", str(stack.undoText())) if stack.canUndo()
                                   else self.tr("&Undo"))
-            self.act_redo.setText(self.tr("&Redo %s") % stack.redoText() if stack.canRedo()
+            self.act_redo.setText(self.tr("&Redo %1").replace("%1", str(stack.redoText())) if stack.canRedo()
                                   else self.tr("&Redo"))
 
     def _fill_recent(self) -> None:
@@ -415,7 +416,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("Brief Studio")
             self.setWindowModified(False)
             return
-        self.setWindowTitle(f"{self.ctx.project.name}[*] — Brief Studio")
+        self.setWindowTitle(self.tr("%1[*] — Brief Studio").replace("%1", self.ctx.project.name))
         self.setWindowModified(self.is_dirty())
         if hasattr(self, "project_label"):
             self.project_label.setText(self.ctx.project.name)
@@ -483,7 +484,7 @@ class MainWindow(QMainWindow):
         """Load off the GUI thread; then show it (or the error, leaving files untouched)."""
         if not self._confirm_discard():
             return
-        self.show_status(self.tr("Opening %s…") % path, 0)
+        self.show_status(self.tr("Opening %1…").replace("%1", str(path)), 0)
         if self.ctx is None:
             self._show_opening(Path(path))
 
@@ -508,7 +509,7 @@ class MainWindow(QMainWindow):
             self.opening_page.setObjectName("openingPage")
             self.opening_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.stack.addWidget(self.opening_page)
-        self.opening_page.setText(self.tr("Opening %s…") % (path.name or str(path)))
+        self.opening_page.setText(self.tr("Opening %1…").replace("%1", str(path.name or str(path))))
         self.stack.setCurrentWidget(self.opening_page)
 
     def _leave_opening(self) -> None:
@@ -530,7 +531,7 @@ class MainWindow(QMainWindow):
             if isinstance(error, ProjectFileError) and not path.exists():
                 self.settings.remove_recent(path)
             self._message("error", self.tr("Could not open the project"), text)
-            self.show_status(self.tr("Could not open %s") % path)
+            self.show_status(self.tr("Could not open %1").replace("%1", str(path)))
             self.last_error = text
             return
         doc, recovered, store_error = result
@@ -578,7 +579,7 @@ class MainWindow(QMainWindow):
                                      "history are unavailable until it is repaired."), 0)
         else:
             self._leave_opening()
-            self.show_status(self.tr("Not opened: %s") % doc.root)
+            self.show_status(self.tr("Not opened: %1").replace("%1", str(doc.root)))
 
     def _ask_store_problem(self, kind: str, text: str) -> str:
         """"rebuild", "retry", "brief" (open the brief without studio.db) or "cancel"."""
@@ -652,8 +653,7 @@ class MainWindow(QMainWindow):
             self._show_loaded(doc, recovered)
             lines = [self.tr("%n take(s) restored from media/.", "", len(report.restored))]
             if report.moved_aside is not None:
-                lines.append(self.tr("The damaged database was kept as %s.")
-                             % Path(report.moved_aside).name)
+                lines.append(self.tr("The damaged database was kept as %1.").replace("%1", str(Path(report.moved_aside).name)))
             lines.extend(report.problems[:10])
             self._message("info", self.tr("Index of takes rebuilt"), "\n".join(lines))
 
@@ -803,7 +803,8 @@ class MainWindow(QMainWindow):
             b.setIconSize(QSize(18, 18))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             b.setCheckable(True)
-            b.setToolTip(f"{self.tr(label)} ({shortcut})")
+            b.setToolTip(self.tr("%1 (%2)").replace("%1", self.tr(label)).replace(
+                "%2", QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)))
             b.setAccessibleName(self.tr(label))
             b.setSizePolicy(b.sizePolicy().horizontalPolicy().Expanding,
                             b.sizePolicy().verticalPolicy())
@@ -872,8 +873,8 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # noqa: BLE001 - a page failing must not take down the window
             if isinstance(exc, StoreError):
                 log.warning("page %s: %s", module, exc)
-                reason = self.tr("studio.db cannot be used: %s\n\nReopen the project to "
-                                 "rebuild the index of takes.") % exc
+                reason = self.tr("studio.db cannot be used: %1\n\nReopen the project to "
+                                 "rebuild the index of takes.").replace("%1", str(exc))
                 self.store_ok = False
                 self._update_actions()
             elif isinstance(exc, ModuleNotFoundError) and exc.name == module:
@@ -881,7 +882,7 @@ class MainWindow(QMainWindow):
                 reason = self.tr("This part of Brief Studio is not available in this build yet.")
             else:
                 log.exception("page %s failed to load", module)
-                reason = self.tr("This page could not be loaded (%s). Details are in the log.") % exc
+                reason = self.tr("This page could not be loaded (%1). Details are in the log.").replace("%1", str(exc))
             widget = PlaceholderPage(self.tr(label), reason)
         return self._install_page(key, widget)
 
@@ -959,7 +960,7 @@ class MainWindow(QMainWindow):
             self._forced_dirty = False
             self._remove_autosave()
         self._update_title()
-        self.show_status(self.tr("Saved %s") % ctx.doc.path)
+        self.show_status(self.tr("Saved %1").replace("%1", str(ctx.doc.path)))
         then, self._after_save = self._after_save, None
         if then is not None:
             then()
@@ -1012,7 +1013,7 @@ class MainWindow(QMainWindow):
         def done(_r: object, error: BaseException | None) -> None:
             if error is not None:
                 log.warning("autosave to %s failed: %s", path, error)
-                self.show_status(self.tr("Autosave failed: %s") % error)
+                self.show_status(self.tr("Autosave failed: %1").replace("%1", str(error)))
             else:
                 log.info("autosaved %s", path)
 
@@ -1038,7 +1039,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(self.tr("Unsaved changes"))
-        box.setText(self.tr("Save the changes to “%s”?") % self.ctx.project.name)  # type: ignore[union-attr]
+        box.setText(self.tr("Save the changes to “%1”?").replace("%1", str(self.ctx.project.name)))  # type: ignore[union-attr]
         box.setInformativeText(self.tr("Your changes are lost if you don't save them."))
         box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                                | QMessageBox.StandardButton.Cancel)
@@ -1210,8 +1211,11 @@ class MainWindow(QMainWindow):
         act = self.theme_actions.get(theme)
         if act is not None and not act.isChecked():
             act.setChecked(True)
-        self.show_status(self.tr("Theme: %s") % (self.tr(theme.capitalize())
-                                                  + (f" ({used})" if theme == "system" else "")))
+        name = self.tr(dict(THEMES)[theme]).replace("&", "")
+        if theme == "system":
+            name = self.tr("%1 (%2)").replace("%1", name).replace(
+                "%2", self.tr(dict(THEMES).get(used, used)).replace("&", "").lower())
+        self.show_status(self.tr("Theme: %1").replace("%1", name))
         return used
 
     def _system_scheme_changed(self, *_args: Any) -> None:  # noqa: ANN401
@@ -1256,8 +1260,9 @@ class MainWindow(QMainWindow):
 
         text = (
             f"<h3>Brief Studio {__version__}</h3>"
-            "<p>Directorial briefs for AI video, with consent enforcement, a crash-safe "
-            "generation queue and verified agency bundles.</p>"
+            "<p>" + html.escape(self.tr(
+                "Directorial briefs for AI video, with consent enforcement, a crash-safe "
+                "generation queue and verified agency bundles.")) + "</p>"
             f"<p>Python {platform.python_version()} · Qt {pyside_version} (PySide6, LGPLv3) · "
             f"pydantic {pydantic.VERSION} (MIT)</p>"
         )

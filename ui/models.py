@@ -11,9 +11,11 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractListModel,
     QAbstractTableModel,
     QByteArray,
+    QCoreApplication,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
@@ -34,6 +36,10 @@ ShotIdRole = Qt.ItemDataRole.UserRole + 1
 ShotRole = Qt.ItemDataRole.UserRole + 2
 ConsentRole = Qt.ItemDataRole.UserRole + 3  # list[str] of consent problems
 NumberRole = Qt.ItemDataRole.UserRole + 4
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ShotModels", text)
 
 
 class ShotListModel(QAbstractListModel):
@@ -63,10 +69,11 @@ class ShotListModel(QAbstractListModel):
             return shot.title or shot.id
         if role == Qt.ItemDataRole.ToolTipRole:
             problems = self.consent.get(shot.id) or []
-            tip = f"{shot.id} · {shot.duration:g}s"
+            tip = f"{shot.id} · " + _tr("%1s").replace("%1", f"{shot.duration:g}")
             return tip + ("\n" + "\n".join(problems) if problems else "")
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"Shot {index.row() + 1}: {shot.title or shot.id}, {shot.duration:g} seconds"
+            return (_tr("Shot %1: %2, %3 seconds").replace("%1", str(index.row() + 1))
+                    .replace("%2", shot.title or shot.id).replace("%3", f"{shot.duration:g}"))
         if role == ShotIdRole:
             return shot.id
         if role == ShotRole:
@@ -171,6 +178,8 @@ class _ListTableModel(QAbstractTableModel):
     FIELD = ""
     COLUMNS: tuple[tuple[str, str], ...] = ()  # (attribute, header)
     NOUN = ""
+    #: Edit > Undo texts: (edit, add, remove), QT_TRANSLATE_NOOP("ShotModels", ...)
+    UNDO_TEXTS: tuple[str, str, str] = ("", "", "")
     PROJECT_LEVEL = False  # a list of the project itself (characters), not of a shot
 
     def __init__(self, ctx: ProjectContext, parent: Any = None):  # noqa: ANN401
@@ -221,7 +230,7 @@ class _ListTableModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section][1]
+            return _tr(self.COLUMNS[section][1])
         if orientation == Qt.Orientation.Vertical:
             return str(section + 1)
         return None
@@ -258,10 +267,10 @@ class _ListTableModel(QAbstractTableModel):
             new_item = items[index.row()].model_copy(update={attr: converted})
             new_item = type(new_item).model_validate(new_item.model_dump())
         except (ValueError, TypeError) as exc:
-            self.editRefused.emit(f"{self.COLUMNS[index.column()][1]}: {_first_line(exc)}")
+            self.editRefused.emit(f"{_tr(self.COLUMNS[index.column()][1])}: {_first_line(exc)}")
             return False
         new_items = [*items[: index.row()], new_item, *items[index.row() + 1:]]
-        return self._push(new_items, f"Edit {self.NOUN}")
+        return self._push(new_items, _tr(self.UNDO_TEXTS[0]))
 
     def _push(self, new_items: list[Any], text: str) -> bool:
         if self.shot_id is None and not self.PROJECT_LEVEL:
@@ -279,13 +288,13 @@ class _ListTableModel(QAbstractTableModel):
     def add_row(self, after: int | None = None) -> bool:
         items = self.items()
         at = len(items) if after is None else after + 1
-        return self._push([*items[:at], self.new_item(), *items[at:]], f"Add {self.NOUN}")
+        return self._push([*items[:at], self.new_item(), *items[at:]], _tr(self.UNDO_TEXTS[1]))
 
     def remove_row(self, row: int) -> bool:
         items = self.items()
         if not 0 <= row < len(items):
             return False
-        return self._push(items[:row] + items[row + 1:], f"Remove {self.NOUN}")
+        return self._push(items[:row] + items[row + 1:], _tr(self.UNDO_TEXTS[2]))
 
 
 def _first_line(exc: Exception) -> str:
@@ -309,7 +318,10 @@ def _seconds(value: Any) -> float | None:  # noqa: ANN401
 class BeatsModel(_ListTableModel):
     FIELD = "beats"
     NOUN = "beat"
-    COLUMNS = (("at", "At (s)"), ("action", "Action"), ("camera", "Camera move"))
+    UNDO_TEXTS = (QT_TRANSLATE_NOOP("ShotModels", "Edit beat"), QT_TRANSLATE_NOOP("ShotModels", "Add beat"),
+                  QT_TRANSLATE_NOOP("ShotModels", "Remove beat"))
+    COLUMNS = (("at", QT_TRANSLATE_NOOP("ShotModels", "At (s)")), ("action", QT_TRANSLATE_NOOP("ShotModels", "Action")),
+               ("camera", QT_TRANSLATE_NOOP("ShotModels", "Camera move")))
 
     def _convert(self, attr: str, value: Any) -> Any:  # noqa: ANN401
         if attr == "at":
@@ -332,8 +344,11 @@ class BeatsModel(_ListTableModel):
 class DialogueModel(_ListTableModel):
     FIELD = "dialogue"
     NOUN = "dialogue line"
-    COLUMNS = (("speaker", "Speaker"), ("line", "Line"), ("at", "At (s)"),
-               ("delivery", "Delivery"))
+    UNDO_TEXTS = (QT_TRANSLATE_NOOP("ShotModels", "Edit dialogue line"),
+                  QT_TRANSLATE_NOOP("ShotModels", "Add dialogue line"),
+                  QT_TRANSLATE_NOOP("ShotModels", "Remove dialogue line"))
+    COLUMNS = (("speaker", QT_TRANSLATE_NOOP("ShotModels", "Speaker")), ("line", QT_TRANSLATE_NOOP("ShotModels", "Line")),
+               ("at", QT_TRANSLATE_NOOP("ShotModels", "At (s)")), ("delivery", QT_TRANSLATE_NOOP("ShotModels", "Delivery")))
 
     def _convert(self, attr: str, value: Any) -> Any:  # noqa: ANN401
         if attr == "at":
@@ -350,9 +365,12 @@ class CharactersModel(_ListTableModel):
 
     FIELD = "characters"
     NOUN = "character"
+    UNDO_TEXTS = (QT_TRANSLATE_NOOP("ShotModels", "Edit character"), QT_TRANSLATE_NOOP("ShotModels", "Add character"),
+                  QT_TRANSLATE_NOOP("ShotModels", "Remove character"))
     PROJECT_LEVEL = True
-    COLUMNS = (("id", "Id"), ("name", "Name"), ("description", "Description"),
-               ("cameo", "Played by (cameo)"))
+    COLUMNS = (("id", QT_TRANSLATE_NOOP("ShotModels", "Id")), ("name", QT_TRANSLATE_NOOP("ShotModels", "Name")),
+               ("description", QT_TRANSLATE_NOOP("ShotModels", "Description")),
+               ("cameo", QT_TRANSLATE_NOOP("ShotModels", "Played by (cameo)")))
 
     def __init__(self, ctx: ProjectContext, parent: Any = None):  # noqa: ANN401
         super().__init__(ctx, parent)

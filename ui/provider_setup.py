@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,10 +38,19 @@ from ui.tasks import run_task
 log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_S = 15.0
-SHORT_FIX_HINT = (
+SHORT_FIX_HINT = QT_TRANSLATE_NOOP(
+    "ProviderSetupWidget",
     "No secure keyring found, so keys cannot be saved here (never in a plain file). Unlock "
     "your desktop's keyring (GNOME Keyring, KWallet) or set the provider's environment "
     "variable, e.g. OPENAI_API_KEY.")
+# studio.keys.FIX_HINT (shared with the CLI) for lupdate; tests/ui/test_i18n.py keeps them equal
+_FIX_HINT_TEXT = QT_TRANSLATE_NOOP(
+    "ProviderSetupWidget",
+    "No usable keyring backend: Brief Studio stores API keys only in the OS keyring and "
+    "never in a plaintext file. Start or unlock your desktop's secret service "
+    "(GNOME Keyring / KWallet via Secret Service, macOS Keychain, Windows Credential Locker), "
+    "or on a headless machine set the provider's environment variable instead "
+    "(e.g. OPENAI_API_KEY).")
 
 
 @dataclass(frozen=True)
@@ -76,20 +85,25 @@ def providers() -> list[ProviderCaps]:
     return list(_load_table(str(table_path())).values())
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ProviderSetupWidget", text)
+
+
 def check_connection(provider_id: str, *, timeout: float = CHECK_TIMEOUT_S) -> ConnectionResult:
     """Try the provider's key with one GET. Blocking: call it off the GUI thread."""
     from studio.providers.registry import base_url, get_caps
 
     caps = get_caps(provider_id)
     if caps.local:
-        return ConnectionResult(True, "Runs on this computer: ready, no key and no network.")
+        return ConnectionResult(True, _tr("Runs on this computer: ready, no key and no network."))
     key = get_key(provider_id)
     if not key:
-        names = " or ".join(env_var_names(provider_id))
-        return ConnectionResult(None, f"No key yet: paste one above or set {names}.")
+        names = _tr(" or ").join(env_var_names(provider_id))
+        return ConnectionResult(None, _tr("No key yet: paste one above or set %1.").replace(
+            "%1", names))
     check = CHECKS.get(provider_id)
     if check is None:
-        return ConnectionResult(None, "Key saved; it will be checked on the first job.")
+        return ConnectionResult(None, _tr("Key saved; it will be checked on the first job."))
     try:
         url = base_url(provider_id) + check.path
     except StudioError as exc:
@@ -104,22 +118,28 @@ def check_connection(provider_id: str, *, timeout: float = CHECK_TIMEOUT_S) -> C
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             response = client.get(url, params=check.params, headers=headers)
     except httpx.TimeoutException:
-        return ConnectionResult(False, f"No answer from {host} within {timeout:g} s.")
+        return ConnectionResult(False, _tr("No answer from %1 within %2 s.").replace(
+            "%1", host).replace("%2", f"{timeout:g}"))
     except httpx.HTTPError as exc:
         # httpx messages carry neither headers nor the key
-        return ConnectionResult(False, f"Could not reach {host}: {type(exc).__name__}.")
+        return ConnectionResult(False, _tr("Could not reach %1: %2.").replace(
+            "%1", host).replace("%2", type(exc).__name__))
     status = response.status_code
     if 200 <= status < 300:
-        return ConnectionResult(True, f"Connected to {host}: the key works.")
+        return ConnectionResult(True, _tr("Connected to %1: the key works.").replace("%1", host))
     if status in (401, 403):
-        return ConnectionResult(False, f"{host} refused the key (HTTP {status}). Paste the key "
-                                       "again, or check that it has access to video generation.")
+        return ConnectionResult(False, _tr(
+            "%1 refused the key (HTTP %2). Paste the key again, or check that it has access "
+            "to video generation.").replace("%1", host).replace("%2", str(status)))
     if status == 429:
-        return ConnectionResult(True, f"{host} accepted the key but is rate limiting (HTTP 429).")
+        return ConnectionResult(True, _tr(
+            "%1 accepted the key but is rate limiting (HTTP 429).").replace("%1", host))
     if status == 404:
-        return ConnectionResult(None, f"{host} answered HTTP 404 for the check; the key will "
-                                      "be checked on the first job.")
-    return ConnectionResult(False, f"{host} answered HTTP {status}; try again later.")
+        return ConnectionResult(None, _tr(
+            "%1 answered HTTP 404 for the check; the key will be checked on the first job.")
+            .replace("%1", host))
+    return ConnectionResult(False, _tr("%1 answered HTTP %2; try again later.").replace(
+        "%1", host).replace("%2", str(status)))
 
 
 def key_state_text(caps: ProviderCaps) -> tuple[str, str]:
@@ -130,7 +150,8 @@ def key_state_text(caps: ProviderCaps) -> tuple[str, str]:
     if source == "keyring":
         return QCoreApplication.translate("ProviderSetupWidget", "key in keyring"), "ready"
     if source == "env":
-        return QCoreApplication.translate("ProviderSetupWidget", "key from %1").replace("%1", env_var_names(caps.id)[0]), "env"
+        return (QCoreApplication.translate("ProviderSetupWidget", "key from %1")
+                .replace("%1", env_var_names(caps.id)[0]), "env")
     return QCoreApplication.translate("ProviderSetupWidget", "no key"), "missing"
 
 
@@ -164,7 +185,7 @@ class ProviderSetupWidget(QFrame):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(8)
         self.keyring_warning = QLabel(self.tr(SHORT_FIX_HINT) if compact else self.tr(FIX_HINT))
-        self.keyring_warning.setToolTip(FIX_HINT)
+        self.keyring_warning.setToolTip(self.tr(FIX_HINT))
         self.keyring_warning.setObjectName("keyringWarning")
         self.keyring_warning.setWordWrap(True)
         self.keyring_warning.setVisible(False)
@@ -180,7 +201,7 @@ class ProviderSetupWidget(QFrame):
             name.setToolTip(caps.name)
             state = QLabel(self.tr("checking…"))
             state.setObjectName("keyState")
-            state.setAccessibleName(self.tr("Key state for %s") % caps.name)
+            state.setAccessibleName(self.tr("Key state for %1").replace("%1", str(caps.name)))
             self.state_labels[caps.id] = state
             grid.addWidget(name, row, 0)
             grid.addWidget(state, row, 1)
@@ -198,12 +219,12 @@ class ProviderSetupWidget(QFrame):
                 edit.setEchoMode(QLineEdit.EchoMode.Password)
                 edit.setPlaceholderText(self.tr("paste API key"))
                 edit.setMinimumWidth(120)
-                edit.setAccessibleName(self.tr("API key for %s") % caps.name)
+                edit.setAccessibleName(self.tr("API key for %1").replace("%1", str(caps.name)))
                 edit.setEnabled(False)  # until the keyring check says keys can be stored
                 edit.returnPressed.connect(lambda pid=caps.id: self.store_key(pid))
                 save = QPushButton(self.tr("Save"))
                 save.setToolTip(self.tr("Store the key in the OS keyring"))
-                save.setAccessibleName(self.tr("Save the %s key in the keyring") % caps.name)
+                save.setAccessibleName(self.tr("Save the %1 key in the keyring").replace("%1", str(caps.name)))
                 save.setEnabled(False)
                 save.clicked.connect(lambda _c=False, pid=caps.id: self.store_key(pid))
                 self.key_edits[caps.id] = edit
@@ -211,8 +232,8 @@ class ProviderSetupWidget(QFrame):
                 grid.addWidget(edit, row, 2)
                 grid.addWidget(save, row, 3)
             test = QPushButton(self.tr("Test"))
-            test.setToolTip(self.tr("Test the connection to %s") % caps.name)
-            test.setAccessibleName(self.tr("Test connection to %s") % caps.name)
+            test.setToolTip(self.tr("Test the connection to %1").replace("%1", str(caps.name)))
+            test.setAccessibleName(self.tr("Test connection to %1").replace("%1", str(caps.name)))
             test.clicked.connect(lambda _c=False, pid=caps.id: self.test_connection(pid))
             self.test_buttons[caps.id] = test
             grid.addWidget(test, row, 4)
@@ -283,7 +304,8 @@ class ProviderSetupWidget(QFrame):
         state = "ok" if ok else "unknown" if ok is None else "failed"
         for target in (label, self.last_result):
             target.setText(message if target is label
-                           else f"{self._name(provider_id)}: {message}")
+                           else self.tr("%1: %2").replace("%1", self._name(provider_id))
+                           .replace("%2", message))
             target.setProperty("state", state)
             target.style().unpolish(target)
             target.style().polish(target)
@@ -315,7 +337,7 @@ class ProviderSetupWidget(QFrame):
                 return
             if error is not None:
                 text = str(error) if isinstance(error, StudioError) else self.tr(
-                    "The keyring failed: %s") % type(error).__name__
+                    "The keyring failed: %1").replace("%1", str(type(error).__name__))
                 self._show_result(provider_id, False, text)
                 self.refresh()  # re-checks the keyring: shows the warning if it is gone
                 self.keyStored.emit(provider_id, False)
@@ -343,7 +365,8 @@ class ProviderSetupWidget(QFrame):
                 log.warning("connection test for %s failed: %s", provider_id,
                             type(error).__name__)
                 result = ConnectionResult(False, str(error) if isinstance(error, StudioError)
-                                          else f"The test failed: {type(error).__name__}")
+                                          else self.tr("The test failed: %1").replace(
+                                              "%1", type(error).__name__))
             self._show_result(provider_id, result.ok, result.message)
             self.tested.emit(provider_id, result.ok, result.message)
 

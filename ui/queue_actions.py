@@ -11,7 +11,7 @@ import html
 import logging
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -98,7 +98,8 @@ class QueueDialog(QDialog):
         if error is not None or not result:
             log.warning("could not list providers: %s", error)
             self.summary.setHtml("<p style='color:#c0392b'>%s</p>" % html.escape(
-                self.tr("Could not list the providers: %s") % (error or self.tr("none found"))))
+                self.tr("Could not list the providers: %1").replace(
+                    "%1", str(error or self.tr("none found")))))
             return
         self._providers = result
         self.provider_box.blockSignals(True)
@@ -126,7 +127,8 @@ class QueueDialog(QDialog):
         self.model_box.blockSignals(True)
         self.model_box.clear()
         for m in info["models"]:
-            self.model_box.addItem(f"{m['id']}  (${m['price']:.2f}/s)", m["id"])
+            self.model_box.addItem(self.tr("%1  ($%2/s)").replace("%1", m["id"]).replace(
+                "%2", f"{m['price']:.2f}"), m["id"])
         self.model_box.setCurrentIndex(max(0, self.model_box.findData(info["default_model"])))
         self.model_box.blockSignals(False)
         self.replan()
@@ -160,17 +162,19 @@ class QueueDialog(QDialog):
         budget = ""
         if result.budget_usd is not None:
             left = result.budget_usd - result.spent_usd - result.total
-            budget = " · " + self.tr("budget $%.2f, $%.2f already committed, $%.2f left "
-                                     "after this") % (result.budget_usd, result.spent_usd,
-                                                      max(0.0, left))
-        self.total.setText("<b>%s</b>%s" % (
-            self.tr("%d job(s), estimated $%.2f") % (len(queued), result.total), budget))
+            budget = " · " + self.tr("budget $%1, $%2 already committed, $%3 left "
+                                     "after this").replace(
+                "%1", f"{result.budget_usd:.2f}").replace(
+                "%2", f"{result.spent_usd:.2f}").replace("%3", f"{max(0.0, left):.2f}")
+        self.total.setText("<b>" + self.tr("%n job(s), estimated $%1", "", len(queued)).replace(
+            "%1", f"{result.total:.2f}") + "</b>" + budget)
         info = self._info(result.provider)
         self.ok.setEnabled(bool(queued))
         if info is not None and not info["available"]:
-            self.total.setText(self.total.text() + "<br><span style='color:#b9770e'>%s</span>"
-                               % html.escape(self.tr("No key for %s: jobs will fail until you "
-                                                     "add one in Settings.") % info["name"]))
+            self.total.setText(self.total.text() + "<br><span style='color:#b9770e'>"
+                               + html.escape(self.tr("No key for %1: jobs will fail until you "
+                                                     "add one in Settings.").replace(
+                                                         "%1", info["name"])) + "</span>")
 
     def accept(self) -> None:
         if self.plan is None:
@@ -188,7 +192,7 @@ class QueueDialog(QDialog):
     def _enqueued(self, result: tuple[int, int] | None, error: BaseException | None) -> None:
         if error is not None or result is None:
             self.summary.setHtml("<p style='color:#c0392b'>%s</p>" % html.escape(
-                self.tr("Could not queue: %s") % error))
+                self.tr("Could not queue: %1").replace("%1", str(error))))
             self.ok.setEnabled(True)
             return
         from ui.queue_bridge import bridge_for
@@ -198,9 +202,9 @@ class QueueDialog(QDialog):
         parent = self.parent()
         if parent is not None and hasattr(parent, "show_status"):
             n, blocked = result
-            text = self.tr("Queued %d job(s)") % n
+            text = self.tr("Queued %n job(s)", "", n)
             if blocked:
-                text += "; " + self.tr("%d blocked") % blocked
+                text += "; " + self.tr("%n blocked", "", blocked)
             parent.show_status(text)
         super().accept()
 
@@ -212,20 +216,24 @@ def _tr(text: str) -> str:
 def render_plan(p: Plan) -> str:
     rows = []
     for item in p.items:
-        shot = html.escape(item.shot_id) + (f" v{item.variant}" if item.variant > 1 else "")
+        shot = html.escape(item.shot_id) + (
+            " " + _tr("v%1").replace("%1", str(item.variant)) if item.variant > 1 else "")
         if item.blocked_reason:
             note = "<span style='color:#c0392b'>%s</span>" % html.escape(
-                _tr("blocked — %s") % item.blocked_reason)
+                _tr("blocked — %1").replace("%1", item.blocked_reason))
             cost = "—"
         else:
             note = "<br>".join(html.escape(c) for c in item.fit.changes) or _tr("as briefed")
             cost = f"${item.cost:.2f}"
-        dur = f"{item.fit.duration:g}s"
+        dur = _tr("%1s").replace("%1", f"{item.fit.duration:g}")
         rows.append(f"<tr><td><b>{shot}</b></td><td>{dur}</td><td>{html.escape(item.fit.params['size'])}"
                     f"</td><td align='right'>{cost}</td><td>{note}</td></tr>")
     head = "".join(f"<th align='{align}'>{html.escape(_tr(label))}</th>" for label, align in (
-        ("Shot", "left"), ("Length", "left"), ("Size", "left"), ("Est.", "right"),
-        ("Adapter changes", "left")))
+        (QT_TRANSLATE_NOOP("QueueDialog", "Shot"), "left"),
+        (QT_TRANSLATE_NOOP("QueueDialog", "Length"), "left"),
+        (QT_TRANSLATE_NOOP("QueueDialog", "Size"), "left"),
+        (QT_TRANSLATE_NOOP("QueueDialog", "Est."), "right"),
+        (QT_TRANSLATE_NOOP("QueueDialog", "Adapter changes"), "left")))
     return ("<table cellspacing='0' cellpadding='4' width='100%'>"
             f"<tr>{head}</tr>" + "".join(rows) + "</table>")
 

@@ -61,14 +61,13 @@ class ProviderTab(QWidget):
         else:
             self.key_state = QLabel(self)
             self.key_state.setObjectName(f"keyState_{caps.id}")
-            self.key_state.setAccessibleName(self.tr("Where the %s key comes from") % caps.name)
+            self.key_state.setAccessibleName(self.tr("Where the %1 key comes from").replace("%1", str(caps.name)))
             self.key_edit = QLineEdit(self)
             self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
             self.key_edit.setPlaceholderText(self.tr("paste a new key (stored in the OS keyring)"))
-            self.key_edit.setAccessibleName(self.tr("New API key for %s") % caps.name)
+            self.key_edit.setAccessibleName(self.tr("New API key for %1").replace("%1", str(caps.name)))
             self.store_button = QPushButton(self.tr("Store in &keyring"), self)
-            self.store_button.setAccessibleName(self.tr("Store the %s key in the keyring")
-                                                % caps.name)
+            self.store_button.setAccessibleName(self.tr("Store the %1 key in the keyring").replace("%1", str(caps.name)))
             self.store_button.clicked.connect(self.store_key)
             self.key_edit.returnPressed.connect(self.store_key)
             row = QHBoxLayout()
@@ -78,15 +77,14 @@ class ProviderTab(QWidget):
             form.addRow("", row)
             self.base_url = QLineEdit(current.base_url or "", self)
             self.base_url.setPlaceholderText(caps.default_base_url or "")
-            self.base_url.setToolTip(self.tr("Overridden by %s")
-                                     % f"STUDIO_{caps.id.upper()}_BASE_URL")
-            self.base_url.setAccessibleName(self.tr("Base URL for %s") % caps.name)
+            self.base_url.setToolTip(self.tr("Overridden by %1").replace("%1", str(f"STUDIO_{caps.id.upper()}_BASE_URL")))
+            self.base_url.setAccessibleName(self.tr("Base URL for %1").replace("%1", str(caps.name)))
             form.addRow(self.tr("Base &URL:"), self.base_url)
         self.concurrency = QSpinBox(self)
         self.concurrency.setRange(1, 64)
         self.concurrency.setValue(current.concurrency or caps.concurrency)
         self.concurrency.setToolTip(self.tr("Jobs of this provider that may run at once"))
-        self.concurrency.setAccessibleName(self.tr("Concurrent jobs for %s") % caps.name)
+        self.concurrency.setAccessibleName(self.tr("Concurrent jobs for %1").replace("%1", str(caps.name)))
         form.addRow(self.tr("&Concurrent jobs:"), self.concurrency)
         self.prices: dict[str, QDoubleSpinBox] = {}
         for model in caps.models.values():
@@ -97,10 +95,10 @@ class ProviderTab(QWidget):
             spin.setPrefix("$")
             spin.setSuffix(self.tr(" / s"))
             spin.setValue(current.prices.get(model.id, model.price_per_second))
-            spin.setToolTip(self.tr("Published: $%.3f/s") % model.price_per_second)
-            spin.setAccessibleName(self.tr("Price per second for %s") % model.id)
+            spin.setToolTip(self.tr("Published: $%1/s").replace("%1", f"{model.price_per_second:.3f}"))
+            spin.setAccessibleName(self.tr("Price per second for %1").replace("%1", str(model.id)))
             self.prices[model.id] = spin
-            form.addRow(self.tr("Price %s:") % model.id, spin)
+            form.addRow(self.tr("Price %1:").replace("%1", str(model.id)), spin)
         self.refresh_key_state()
 
     def _set_checking(self, text: str) -> None:
@@ -129,17 +127,17 @@ class ProviderTab(QWidget):
             log.warning("key state for %s: %s", self.caps.id, type(error).__name__)
             self.key_source = None
             self.key_state.setText("<span style='color:#c0392b'>%s</span>" % html.escape(
-                self.tr("the keyring could not be asked (%s)") % type(error).__name__))
+                self.tr("the keyring could not be asked (%1)").replace("%1", str(type(error).__name__))))
         else:
             self.key_source = source
             if source == "keyring":
                 text = html.escape(self.tr("stored in the OS keyring"))
             elif source == "env":
-                text = html.escape(self.tr("from the environment (%s)") % envs)
+                text = html.escape(self.tr("from the environment (%1)").replace("%1", str(envs)))
             else:
                 text = "<span style='color:#c0392b'>%s</span> — %s" % (
                     html.escape(self.tr("missing")),
-                    html.escape(self.tr("store one here or set %s") % envs))
+                    html.escape(self.tr("store one here or set %1").replace("%1", str(envs))))
             self.key_state.setText(text)
         self.keyStateChanged.emit(self.key_source or "missing")
 
@@ -237,13 +235,13 @@ class SettingsDialog(QDialog):
             new = Settings.model_validate(self.collect().model_dump())
         except ValidationError as exc:
             lines = [str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()]
-            self.error.setText(self.tr("Not saved: %s") % "; ".join(lines))
+            self.error.setText(self.tr("Not saved: %1").replace("%1", str("; ".join(lines))))
             self.error.setVisible(True)
             return
 
         def done(_r: Any, error: BaseException | None) -> None:  # noqa: ANN401
             if error is not None:
-                self.error.setText(self.tr("Not saved: %s") % error)
+                self.error.setText(self.tr("Not saved: %1").replace("%1", str(error)))
                 self.error.setVisible(True)
                 return
             self.settings = new

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,10 +45,14 @@ class TemplateCard:
 
 
 TEMPLATE_BLURBS = {
-    "social-ad": "Vertical hook-to-packshot ad for Reels, TikTok and Shorts.",
-    "product-demo": "A calm, premium reveal of a product and the feature that matters.",
-    "brand-film": "A cinematic human story in scope widescreen; the brand arrives last.",
-    "training-module": "A friendly explainer with a trainer, a demonstration and a recap.",
+    "social-ad": QT_TRANSLATE_NOOP(
+        "StartScreen", "Vertical hook-to-packshot ad for Reels, TikTok and Shorts."),
+    "product-demo": QT_TRANSLATE_NOOP(
+        "StartScreen", "A calm, premium reveal of a product and the feature that matters."),
+    "brand-film": QT_TRANSLATE_NOOP(
+        "StartScreen", "A cinematic human story in scope widescreen; the brand arrives last."),
+    "training-module": QT_TRANSLATE_NOOP(
+        "StartScreen", "A friendly explainer with a trainer, a demonstration and a recap."),
 }
 
 
@@ -62,7 +66,8 @@ def load_template_cards() -> list[TemplateCard]:
         cards.append(TemplateCard(
             info.id, info.name, project.style.aspect, len(project.shots),
             sum(s.duration for s in project.shots),
-            TEMPLATE_BLURBS.get(info.id, project.guardrails.notes or ""),
+            QCoreApplication.translate("StartScreen", TEMPLATE_BLURBS[info.id])
+            if info.id in TEMPLATE_BLURBS else project.guardrails.notes or "",
         ))
     return cards
 
@@ -266,8 +271,8 @@ class StartScreen(QWidget):
 
         def done(names: list[str] | None, error: BaseException | None) -> None:
             try:
-                summary.setText(self.tr("Ready: %s. Add or test keys here or in Settings "
-                                        "(Ctrl+,).") % ", ".join(names or ["Previz"])
+                summary.setText(self.tr("Ready: %1. Add or test keys here or in Settings "
+                                        "(Ctrl+,).").replace("%1", str(", ".join(names or ["Previz"])))
                                 if error is None else self.tr("Provider keys could not be read."))
             except RuntimeError:  # rebuilt meanwhile
                 pass
@@ -316,7 +321,7 @@ class StartScreen(QWidget):
     def _templates_loaded(self, cards: list[TemplateCard] | None, error: BaseException | None) -> None:
         if error is not None:
             log.warning("could not list templates: %s", error)
-            label = QLabel(self.tr("Templates could not be read: %s") % error)
+            label = QLabel(self.tr("Templates could not be read: %1").replace("%1", str(error)))
             label.setWordWrap(True)
             self.template_grid.addWidget(label, 0, 0)
         self._cards = cards or []
@@ -347,7 +352,7 @@ class StartScreen(QWidget):
                       .replace("%2", f"{card.seconds:g}"))
         meta.setObjectName("templateMeta")
         use = QPushButton(self.tr("Use template"))
-        use.setAccessibleName(self.tr("New project from %s") % card.name)
+        use.setAccessibleName(self.tr("New project from %1").replace("%1", str(card.name)))
         use.clicked.connect(lambda: self.newFromTemplate.emit(card.id))
         bottom.addWidget(meta, 1)
         bottom.addWidget(use)

@@ -142,8 +142,33 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>Usage: %s</source>
+        <location line="-61"/>
+        <source>Social (organic)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paid ads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Broadcast</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Internal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pitch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+63"/>
+        <source>Usage: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -615,7 +640,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+309"/>
+        <location line="+5"/>
+        <source>Affected cameos count as unverified.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+304"/>
         <source>Not saved: a cameo with id %1 already exists</source>
         <translation type="unfinished"></translation>
     </message>
@@ -715,6 +745,108 @@
     <message>
         <location line="+1"/>
         <source>Images (*.png *.jpg *.jpeg *.webp)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CompareProvidersDialog</name>
+    <message>
+        <location filename="../../ui/compare_view.py" line="+34"/>
+        <source>Provider</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Duration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Size / aspect</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>References</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Audio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Est. cost</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What changes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+72"/>
+        <source>Compare providers — %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&lt;b&gt;%1&lt;/b&gt; — %2s, %3. Each provider gets the request below, fitted to what it accepts, before any money is spent.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Fitted requests per provider</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Fitting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Queue on selected providers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Queue this shot once on every checked provider (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Could not fit the shot: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+77"/>
+        <source>%n provider(s) checked — estimated $%1 for one take each</source>
+        <extracomment>widest a column other than &quot;What changes&quot; may start (the user can still drag it)</extracomment>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Check the providers to A/B this shot on, then queue.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Queueing on %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Could not queue: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -889,7 +1021,7 @@
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../../ui/export_dialog.py" line="+89"/>
+        <location filename="../../ui/export_dialog.py" line="+90"/>
         <source>%n take(s) left out, never exported:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1021,7 +1153,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+30"/>
+        <source>Cannot export: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>unredacted, with evidence files</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1572,7 +1709,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/mainwindow.py" line="+75"/>
+        <location filename="../../ui/mainwindow.py" line="+76"/>
         <source>&amp;System</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1801,21 +1938,79 @@
     </message>
     <message>
         <location line="+20"/>
-        <source>&amp;Undo %s</source>
+        <source>&amp;Undo %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>&amp;Redo %s</source>
+        <source>&amp;Redo %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+89"/>
+        <location line="+25"/>
+        <source>Opening %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Could not open %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>Not opened: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+74"/>
+        <source>The damaged database was kept as %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+220"/>
+        <source>studio.db cannot be used: %1
+
+Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+9"/>
+        <source>This page could not be loaded (%1). Details are in the log.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+78"/>
+        <source>Saved %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+53"/>
+        <source>Autosave failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Save the changes to “%1”?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+176"/>
+        <source>Theme: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-811"/>
         <source>No recent projects</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+12"/>
+        <source>%1[*] — Brief Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+38"/>
         <source>Open a project folder</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1831,23 +2026,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
-        <location line="+25"/>
-        <source>Opening %s…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+21"/>
+        <location line="+56"/>
         <source>Could not open the project</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Could not open %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Recovered unsaved changes from the autosave. Save to keep them.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1869,12 +2053,7 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Not opened: %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
+        <location line="+11"/>
         <source>The project&apos;s database needs attention</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1952,12 +2131,7 @@ Recover them? They stay unsaved until you save.</source>
         </translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>The damaged database was kept as %s.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Index of takes rebuilt</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1967,29 +2141,23 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+126"/>
+        <location line="+71"/>
+        <location line="+410"/>
+        <source>%1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-354"/>
         <source>This page needs studio.db, which cannot be used right now. The brief and the shots can still be edited and saved. Close the project and open it again to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>studio.db cannot be used: %s
-
-Reopen the project to rebuild the index of takes.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+20"/>
         <source>This part of Brief Studio is not available in this build yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>This page could not be loaded (%s). Details are in the log.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+43"/>
+        <location line="+46"/>
         <source>Saving…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2011,12 +2179,7 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
-        <source>Saved %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+18"/>
         <source>project.yaml changed on disk</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2036,22 +2199,12 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+39"/>
-        <source>Autosave failed: %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+25"/>
+        <location line="+64"/>
         <source>Unsaved changes</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Save the changes to “%s”?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Your changes are lost if you don&apos;t save them.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2101,12 +2254,7 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
-        <source>Theme: %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+17"/>
+        <location line="+40"/>
         <source>No log folder</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2116,7 +2264,12 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+18"/>
+        <source>Directorial briefs for AI video, with consent enforcement, a crash-safe generation queue and verified agency bundles.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>About Brief Studio</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2149,7 +2302,22 @@ Reopen the project to rebuild the index of takes.</source>
 <context>
     <name>PromptPane</name>
     <message>
-        <location filename="../../ui/pages/shots.py" line="+550"/>
+        <location filename="../../ui/pages/shots.py" line="+105"/>
+        <source>error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>warning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>info</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+465"/>
         <location line="+7"/>
         <source>Compiled prompt</source>
         <translation type="unfinished"></translation>
@@ -2164,11 +2332,16 @@ Reopen the project to rebuild the index of takes.</source>
         <source>Linter warnings</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+12"/>
+        <source>No problems found</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ProviderSetupDialog</name>
     <message>
-        <location filename="../../ui/provider_setup.py" line="+389"/>
+        <location filename="../../ui/provider_setup.py" line="+412"/>
         <source>Set up providers — Brief Studio</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2181,7 +2354,17 @@ Reopen the project to rebuild the index of takes.</source>
 <context>
     <name>ProviderSetupWidget</name>
     <message>
-        <location line="-265"/>
+        <location line="-375"/>
+        <source>No secure keyring found, so keys cannot be saved here (never in a plain file). Unlock your desktop&apos;s keyring (GNOME Keyring, KWallet) or set the provider&apos;s environment variable, e.g. OPENAI_API_KEY.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No usable keyring backend: Brief Studio stores API keys only in the OS keyring and never in a plaintext file. Start or unlock your desktop&apos;s secret service (GNOME Keyring / KWallet via Secret Service, macOS Keychain, Windows Credential Locker), or on a headless machine set the provider&apos;s environment variable instead (e.g. OPENAI_API_KEY).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+101"/>
         <source>ready · offline</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2196,7 +2379,7 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>no key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2208,11 +2391,36 @@ Reopen the project to rebuild the index of takes.</source>
     </message>
     <message>
         <location line="+2"/>
-        <source>Key state for %s</source>
+        <source>Key state for %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>API key for %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+5"/>
+        <source>Save the %1 key in the keyring</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Test the connection to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Test connection to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+104"/>
+        <source>The keyring failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-131"/>
         <location line="+5"/>
         <source>Use previz only</source>
         <translation type="unfinished"></translation>
@@ -2228,12 +2436,7 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>API key for %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Save</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2243,32 +2446,22 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Save the %s key in the keyring</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>Test</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Test the connection to %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Test connection to %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+21"/>
+        <location line="+23"/>
         <source>Keys are stored in the OS keyring only, never in a file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+50"/>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+24"/>
         <source>Paste a key first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2278,12 +2471,7 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
-        <source>The keyring failed: %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
+        <location line="+14"/>
         <source>Key saved in the keyring. Test it, or it will be checked on the first job.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2293,7 +2481,12 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+10"/>
+        <source>The test failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
         <source>Previz only: shots render as offline animatics. Add keys any time in Settings (Ctrl+,).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2307,28 +2500,13 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
-        <source>Where the %s key comes from</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+11"/>
         <source>paste a new key (stored in the OS keyring)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>New API key for %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Store in &amp;keyring</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Store the %s key in the keyring</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2337,13 +2515,28 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="-12"/>
+        <source>Where the %1 key comes from</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+4"/>
-        <source>Overridden by %s</source>
+        <source>New API key for %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>Base URL for %s</source>
+        <source>Store the %1 key in the keyring</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Overridden by %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Base URL for %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2358,11 +2551,41 @@ Reopen the project to rebuild the index of takes.</source>
     </message>
     <message>
         <location line="+1"/>
-        <source>Concurrent jobs for %s</source>
+        <source>Concurrent jobs for %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Published: $%1/s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>Price per second for %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Price %1:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>the keyring could not be asked (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>from the environment (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>store one here or set %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-52"/>
         <source>&amp;Concurrent jobs:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2372,52 +2595,22 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>Published: $%.3f/s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Price per second for %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Price %s:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
+        <location line="+18"/>
         <source>checking…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
-        <source>the keyring could not be asked (%s)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+20"/>
         <source>stored in the OS keyring</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>from the environment (%s)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>missing</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>store one here or set %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <source>storing…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2495,11 +2688,80 @@ Reopen the project to rebuild the index of takes.</source>
     </message>
     <message>
         <location line="+21"/>
-        <source>Could not list the providers: %s</source>
+        <source>Could not list the providers: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+29"/>
+        <source>%1  ($%2/s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>budget $%1, $%2 already committed, $%3 left after this</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n job(s), estimated $%1</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No key for %1: jobs will fail until you add one in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Could not queue: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+10"/>
+        <source>Queued %n job(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n blocked</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Shot</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Length</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Est.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Adapter changes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-134"/>
         <source>none found</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2508,41 +2770,11 @@ Reopen the project to rebuild the index of takes.</source>
         <source>(no key)</source>
         <translation type="unfinished"></translation>
     </message>
-    <message>
-        <location line="+56"/>
-        <source>budget $%.2f, $%.2f already committed, $%.2f left after this</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>%d job(s), estimated $%.2f</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>No key for %s: jobs will fail until you add one in Settings.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+19"/>
-        <source>Could not queue: %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>Queued %d job(s)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>%d blocked</source>
-        <translation type="unfinished"></translation>
-    </message>
 </context>
 <context>
     <name>QueuePage</name>
     <message>
-        <location filename="../../ui/pages/queue.py" line="+52"/>
+        <location filename="../../ui/pages/queue.py" line="+51"/>
         <source>Shot</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2617,7 +2849,7 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+139"/>
+        <location line="+138"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2717,7 +2949,12 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+40"/>
+        <source>%1 — Brief Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2808,14 +3045,14 @@ Reopen the project to rebuild the index of takes.</source>
     <message>
         <location line="+24"/>
         <location line="+6"/>
-        <source>Not saved: %s</source>
+        <source>Not saved: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>ShotEditor</name>
     <message>
-        <location filename="../../ui/pages/shots.py" line="-414"/>
+        <location filename="../../ui/pages/shots.py" line="-427"/>
         <source>Shot</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2896,9 +3133,44 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="-126"/>
+        <source>consent active</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>consent expiring soon</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>consent expired</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>consent revoked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>changed outside the app: confirm it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>record invalid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>consent pending</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+130"/>
         <location line="+49"/>
-        <source>Set %s</source>
+        <source>Set %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2922,7 +3194,13 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+4"/>
+        <source>mm</source>
+        <comment>lens focal length unit</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Lens focal length</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3125,26 +3403,41 @@ Reopen the project to rebuild the index of takes.</source>
     </message>
     <message>
         <location line="+1"/>
-        <source>Add row to %s</source>
+        <source>Add row to %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>− Remove</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Remove row from %s</source>
+        <location line="+5"/>
+        <source>Remove row from %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+50"/>
-        <source>Style guide (%s)</source>
+        <source>Style guide (%1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+32"/>
+        <source>consent unknown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+74"/>
+        <source>Could not copy the reference: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-158"/>
+        <source>− Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+93"/>
         <source>No cameos in this project</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3174,12 +3467,7 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
-        <source>Could not copy the reference: %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
+        <location line="+35"/>
         <source>Add reference</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3190,9 +3478,109 @@ Reopen the project to rebuild the index of takes.</source>
     </message>
 </context>
 <context>
+    <name>ShotModels</name>
+    <message>
+        <location filename="../../ui/models.py" line="+321"/>
+        <source>Edit beat</source>
+        <extracomment>Edit &gt; Undo texts: (edit, add, remove), QT_TRANSLATE_NOOP(&quot;ShotModels&quot;, ...)</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Add beat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove beat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+28"/>
+        <source>At (s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-28"/>
+        <source>Action</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Camera move</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Edit dialogue line</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add dialogue line</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove dialogue line</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Speaker</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Line</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delivery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Edit character</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Add character</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove character</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Id</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Description</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Played by (cameo)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ShotsPage</name>
     <message>
-        <location line="+71"/>
+        <location filename="../../ui/pages/shots.py" line="+75"/>
         <source>Storyboard</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3250,7 +3638,12 @@ Reopen the project to rebuild the index of takes.</source>
         </translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+1"/>
+        <source>%1s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+88"/>
         <source>New shot</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3278,7 +3671,27 @@ Reopen the project to rebuild the index of takes.</source>
 <context>
     <name>StartScreen</name>
     <message>
-        <location filename="../../ui/startscreen.py" line="+99"/>
+        <location filename="../../ui/startscreen.py" line="+48"/>
+        <source>Vertical hook-to-packshot ad for Reels, TikTok and Shorts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A calm, premium reveal of a product and the feature that matters.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A cinematic human story in scope widescreen; the brand arrives last.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A friendly explainer with a trainer, a demonstration and a recap.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+50"/>
         <source>Brief Studio</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3385,11 +3798,21 @@ Reopen the project to rebuild the index of takes.</source>
     </message>
     <message>
         <location line="+13"/>
-        <source>Ready: %s. Add or test keys here or in Settings (Ctrl+,).</source>
+        <source>Ready: %1. Add or test keys here or in Settings (Ctrl+,).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+50"/>
+        <source>Templates could not be read: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>New project from %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-79"/>
         <source>Provider keys could not be read.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3399,23 +3822,13 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
-        <source>Templates could not be read: %s</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+27"/>
+        <location line="+39"/>
         <source>%1 shots · %2 s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Use template</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>New project from %s</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -3494,7 +3907,12 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+18"/>
+        <source>%1 (unknown)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Not in the vocabulary</source>
         <translation type="unfinished"></translation>
     </message>

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -37,11 +37,11 @@ from ui.widgets.listedit import ListEdit, TextLine
 log = logging.getLogger(__name__)
 
 USAGE_LABELS = {
-    Usage.SOCIAL: "Social (organic)",
-    Usage.PAID_ADS: "Paid ads",
-    Usage.BROADCAST: "Broadcast",
-    Usage.INTERNAL: "Internal",
-    Usage.PITCH: "Pitch",
+    Usage.SOCIAL: QT_TRANSLATE_NOOP("BriefPage", "Social (organic)"),
+    Usage.PAID_ADS: QT_TRANSLATE_NOOP("BriefPage", "Paid ads"),
+    Usage.BROADCAST: QT_TRANSLATE_NOOP("BriefPage", "Broadcast"),
+    Usage.INTERNAL: QT_TRANSLATE_NOOP("BriefPage", "Internal"),
+    Usage.PITCH: QT_TRANSLATE_NOOP("BriefPage", "Pitch"),
 }
 
 
@@ -104,7 +104,7 @@ class BriefPage(QWidget):
         self.usage_boxes: dict[Usage, QCheckBox] = {}
         for i, usage in enumerate(Usage):
             cb = QCheckBox(self.tr(USAGE_LABELS[usage]))
-            cb.setAccessibleName(self.tr("Usage: %s") % USAGE_LABELS[usage])
+            cb.setAccessibleName(self.tr("Usage: %1").replace("%1", self.tr(USAGE_LABELS[usage])))
             cb.toggled.connect(self._usage_toggled)
             self.usage_boxes[usage] = cb
             usage_row.addWidget(cb, i // 2, i % 2)

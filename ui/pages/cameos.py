@@ -441,8 +441,8 @@ class CameosPage(QWidget):
                           .replace("%1", str(len(states))).replace("%2", str(active))
                           .replace("%3", str(audit_result.events)))
         if self._chain_problems:
-            self.chain_banner.setText("⚠ " + " ".join(self._chain_problems) +
-                                      " Affected cameos count as unverified.")
+            self.chain_banner.setText("⚠ " + " ".join(self._chain_problems) + " "
+                                      + self.tr("Affected cameos count as unverified."))
             self.chain_banner.show()
         else:
             self.chain_banner.hide()

@@ -402,7 +402,8 @@ class QueuePage(QWidget):
             self.refresh()
             lines = problems or ([str(error)] if error else [])
             if lines:
-                QMessageBox.warning(self, f"{what} — Brief Studio", "\n".join(lines))
+                QMessageBox.warning(self, self.tr("%1 — Brief Studio").replace("%1", what),
+                                    "\n".join(lines))
 
         run_task(work, done)
 

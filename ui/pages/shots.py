@@ -16,7 +16,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, QStringListModel, Qt, QTimer
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QItemSelectionModel,
+    QModelIndex,
+    QSize,
+    QStringListModel,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -85,10 +94,21 @@ def load_cameo_names(root: Path) -> dict[str, str]:
 
 
 BADGE_TEXT = {
-    "active": "consent active", "expiring": "consent expiring soon", "expired": "consent expired",
-    "revoked": "consent revoked", "unverified": "changed outside the app: confirm it",
-    "invalid": "record invalid", "pending": "consent pending",
+    "active": QT_TRANSLATE_NOOP("ShotEditor", "consent active"),
+    "expiring": QT_TRANSLATE_NOOP("ShotEditor", "consent expiring soon"),
+    "expired": QT_TRANSLATE_NOOP("ShotEditor", "consent expired"),
+    "revoked": QT_TRANSLATE_NOOP("ShotEditor", "consent revoked"),
+    "unverified": QT_TRANSLATE_NOOP("ShotEditor", "changed outside the app: confirm it"),
+    "invalid": QT_TRANSLATE_NOOP("ShotEditor", "record invalid"),
+    "pending": QT_TRANSLATE_NOOP("ShotEditor", "consent pending"),
 }
+SEVERITY_TEXT = {"error": QT_TRANSLATE_NOOP("PromptPane", "error"),
+                 "warning": QT_TRANSLATE_NOOP("PromptPane", "warning"),
+                 "info": QT_TRANSLATE_NOOP("PromptPane", "info")}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ShotsPage", text)
 BADGE_MARK = {"active": "✓", "expiring": "⚠", "expired": "✕", "revoked": "✕",
               "unverified": "?", "invalid": "✕", "pending": "…"}
 
@@ -111,7 +131,8 @@ def consent_problems(root: Path, project: Project) -> dict[str, list[str]]:
         check = consent.shot_consent_problems
     except (ImportError, AttributeError) as exc:
         log.warning("consent check not available: %s", exc)
-        return {s.id: [f"consent cannot be checked: {exc}"] for s in project.shots if s.cameos}
+        return {s.id: [_tr("consent cannot be checked: %1").replace("%1", str(exc))]
+                for s in project.shots if s.cameos}
     out: dict[str, list[str]] = {}
     for shot in project.shots:
         # every shot: a character or a likeness reference can show a cameo not listed
@@ -119,7 +140,7 @@ def consent_problems(root: Path, project: Project) -> dict[str, list[str]]:
             problems = check(root, project, shot)
         except Exception as exc:  # noqa: BLE001 - another module's bug must not break the strip
             log.warning("consent check failed for %s: %s", shot.id, exc)
-            problems = [f"consent cannot be checked: {exc}"]
+            problems = [_tr("consent cannot be checked: %1").replace("%1", str(exc))]
         if problems:
             out[shot.id] = [str(p) for p in problems]
     return out
@@ -209,7 +230,7 @@ class ShotEditor(QWidget):
             w = VocabCombo(category)
             w.setAccessibleName(label)
             w.termChosen.connect(lambda v, f=field, lab=label: self._set(
-                ("direction", f), v, self.tr("Set %s") % lab.lower()))
+                ("direction", f), v, self.tr("Set %1").replace("%1", str(lab.lower()))))
             self.combos[field] = w
             grid.addWidget(QLabel(label), r, c * 2)
             grid.addWidget(w, r, c * 2 + 1)
@@ -221,7 +242,7 @@ class ShotEditor(QWidget):
         self.lens_mm = QSpinBox()
         self.lens_mm.setRange(3, 1200)
         self.lens_mm.setSpecialValueText("—")
-        self.lens_mm.setSuffix(" mm")
+        self.lens_mm.setSuffix(" " + self.tr("mm", "lens focal length unit"))
         self.lens_mm.setKeyboardTracking(False)
         self.lens_mm.setAccessibleName(self.tr("Lens focal length"))
         self.lens_mm.valueChanged.connect(
@@ -258,7 +279,7 @@ class ShotEditor(QWidget):
             w = VocabCombo(category)
             w.setAccessibleName(label)
             w.termChosen.connect(lambda v, f=field, lab=label: self._set(
-                ("direction", f), v, self.tr("Set %s") % lab.lower()))
+                ("direction", f), v, self.tr("Set %1").replace("%1", str(lab.lower()))))
             self.combos[field] = w
             grid.addWidget(QLabel(label), 0, c * 2)
             grid.addWidget(w, 0, c * 2 + 1)
@@ -358,12 +379,12 @@ class ShotEditor(QWidget):
         row = QHBoxLayout()
         add = QToolButton()
         add.setText(self.tr("+ Add"))
-        add.setAccessibleName(self.tr("Add row to %s") % title)
+        add.setAccessibleName(self.tr("Add row to %1").replace("%1", str(title)))
         add.clicked.connect(lambda: model.add_row(view.currentIndex().row()
                                                   if view.currentIndex().isValid() else None))
         rm = QToolButton()
         rm.setText(self.tr("− Remove"))
-        rm.setAccessibleName(self.tr("Remove row from %s") % title)
+        rm.setAccessibleName(self.tr("Remove row from %1").replace("%1", str(title)))
         rm.clicked.connect(lambda: view.currentIndex().isValid()
                            and model.remove_row(view.currentIndex().row()))
         row.addWidget(add)
@@ -413,7 +434,7 @@ class ShotEditor(QWidget):
             self.title.set_text(shot.title)
             self.duration.setValue(shot.duration)
             self.variants.setValue(shot.variants)
-            self.aspect.setItemText(0, self.tr("Style guide (%s)") % self.ctx.project.style.aspect)
+            self.aspect.setItemText(0, self.tr("Style guide (%1)").replace("%1", str(self.ctx.project.style.aspect)))
             idx = self.aspect.findData(shot.aspect) if shot.aspect else 0
             if idx < 0:
                 self.aspect.addItem(str(shot.aspect), shot.aspect)
@@ -444,8 +465,9 @@ class ShotEditor(QWidget):
                 item.setEditable(False)
                 item.setCheckState(Qt.CheckState.Checked if cid in shot.cameos
                                    else Qt.CheckState.Unchecked)
-                meaning = self.tr(BADGE_TEXT.get(badge, "consent unknown"))
-                item.setToolTip(f"{cid}: {meaning}")
+                meaning = (self.tr(BADGE_TEXT[badge]) if badge in BADGE_TEXT
+                           else self.tr("consent unknown"))
+                item.setToolTip(self.tr("%1: %2").replace("%1", cid).replace("%2", meaning))
                 item.setAccessibleDescription(meaning)
                 if badge and badge not in ("active", "expiring"):
                     item.setForeground(self.palette().brush(self.palette().ColorRole.PlaceholderText)
@@ -519,7 +541,7 @@ class ShotEditor(QWidget):
         def done(rels: list[str] | None, error: BaseException | None) -> None:
             if error is not None or rels is None:
                 if self.status:
-                    self.status(self.tr("Could not copy the reference: %s") % error)
+                    self.status(self.tr("Could not copy the reference: %1").replace("%1", str(error)))
                 return
             try:
                 shot = self.ctx.project.shot(shot_id or "")
@@ -578,7 +600,8 @@ class PromptPane(QWidget):
             self.text.setPlainText(prompt)
         self.meta.setText(meta)
         if not lints:
-            self.lints.setText(f"<span style='color:#2e8b57'>✓ {self.tr('No problems found')}</span>")
+            self.lints.setText("<span style='color:#2e8b57'>✓ " + self.tr("No problems found")
+                               + "</span>")
             return
         rows = []
         for severity, message in lints:
@@ -586,8 +609,11 @@ class PromptPane(QWidget):
             mark = "●"
             safe = message.replace("&", "&amp;").replace("<", "&lt;")
             rows.append(f"<div style='margin-bottom:4px'><span style='color:{colour}'>{mark}</span> "
-                        f"<b>{severity}</b>: {safe}</div>")
+                        f"<b>{self._severity(severity)}</b>: {safe}</div>")
         self.lints.setText("".join(rows))
+
+    def _severity(self, severity: str) -> str:
+        return self.tr(SEVERITY_TEXT[severity]) if severity in SEVERITY_TEXT else severity
 
 
 class ShotsPage(QWidget):
@@ -769,7 +795,8 @@ class ShotsPage(QWidget):
     def _update_summary(self, *_args: Any) -> None:  # noqa: ANN401
         shots = self.ctx.project.shots
         total = sum(s.duration for s in shots)
-        self.summary.setText(self.tr("%n shot(s)", "", len(shots)) + f" · {total:g}s")
+        self.summary.setText(self.tr("%n shot(s)", "", len(shots)) + " · "
+                             + self.tr("%1s").replace("%1", f"{total:g}"))
 
     def _on_brief_changed(self, shot_id: str) -> None:
         self._update_summary()
@@ -823,9 +850,11 @@ class ShotsPage(QWidget):
         def work() -> tuple[str, str, list[tuple[str, str]]]:
             request = compile_shot(project, shot_copy, names=names, root=root)
             lints = [(lint.severity, lint.message) for lint in lint_shot(project, shot_copy, root)]
-            meta = f"{request.duration:g}s · {request.aspect} · {request.size}"
+            meta = " · ".join([_tr("%1s").replace("%1", f"{request.duration:g}"),
+                               request.aspect, request.size])
             if request.cameos:
-                meta += " · cameos: " + ", ".join(names.get(c, c) for c in request.cameos)
+                meta += " · " + _tr("cameos: %1").replace(
+                    "%1", ", ".join(names.get(c, c) for c in request.cameos))
             return request.prompt, meta, lints
 
         def done(result: tuple[str, str, list[tuple[str, str]]] | None,
@@ -834,7 +863,8 @@ class ShotsPage(QWidget):
                 return  # a newer refresh is on its way, or the page is gone
             if error is not None or result is None:
                 log.warning("prompt refresh failed: %s", error)
-                self.prompt.show_result("", "", [("error", f"could not compile: {error}")])
+                self.prompt.show_result("", "", [("error", _tr("could not compile: %1").replace(
+                    "%1", str(error)))])
                 return
             self.prompt.show_result(*result)
 

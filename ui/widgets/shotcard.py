@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import (
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,17 +35,21 @@ MARGIN = 6
 BADGE_RED = QColor("#d93f3f")
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ShotCardDelegate", text)
+
+
 def shot_summary(shot: Shot) -> str:
     vocab = default_vocabulary()
     d = shot.direction
-    bits = [f"{shot.duration:g}s"]
+    bits = [_tr("%1s").replace("%1", f"{shot.duration:g}")]
     if d.shot_size:
         bits.append(d.shot_size)
     if d.movement:
         term = vocab.get("movements", d.movement)
         bits.append(term.label if term else d.movement)
     if d.lens_mm:
-        bits.append(f"{d.lens_mm}mm")
+        bits.append(_tr("%1mm").replace("%1", str(d.lens_mm)))
     return " · ".join(bits)
 
 
@@ -96,7 +108,7 @@ class ShotCardDelegate(QStyledItemDelegate):
             painter.fillRect(thumb_rect, pal.color(QPalette.ColorRole.AlternateBase))
             painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(thumb_rect, Qt.AlignmentFlag.AlignCenter,
-                             shot.direction.shot_size or "No reference")
+                             shot.direction.shot_size or _tr("No reference"))
         painter.restore()
 
         # number chip
@@ -122,7 +134,7 @@ class ShotCardDelegate(QStyledItemDelegate):
             small.setPointSizeF(max(small.pointSizeF() - 1.5, 7))
             painter.setFont(small)
             painter.setPen(QColor("white"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "CONSENT")
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, _tr("CONSENT"))
         elif shot.cameos:
             badge = QRectF(thumb_rect.right() - 70, thumb_rect.top() + 8, 62, 22)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -132,7 +144,7 @@ class ShotCardDelegate(QStyledItemDelegate):
             small.setPointSizeF(max(small.pointSizeF() - 1.5, 7))
             painter.setFont(small)
             painter.setPen(QColor("white"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "CAMEO")
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, _tr("CAMEO"))
 
         text_rect = QRect(rect.left() + 12, thumb_rect.bottom() + 8, rect.width() - 24, 22)
         title_font = QFont(option.font)  # type: ignore[attr-defined]

@@ -39,7 +39,7 @@ class VocabCombo(QComboBox):
         try:
             idx = self.findData(term_id) if term_id is not None else 0
             if idx < 0:
-                self.addItem(f"{term_id} (unknown)", term_id)
+                self.addItem(self.tr("%1 (unknown)").replace("%1", term_id), term_id)
                 self.setItemData(self.count() - 1, self.tr("Not in the vocabulary"),
                                  Qt.ItemDataRole.ToolTipRole)
                 idx = self.count() - 1
