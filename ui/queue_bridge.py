@@ -69,6 +69,10 @@ RESTART_DELAYS_S = (1, 2, 4, 8, 16, 30)
 STABLE_S = 30.0               # a worker that ran this long resets the restart backoff
 STOP_GRACE_MS = 5000          # closed stdin → SIGTERM after this → SIGKILL after twice this
 EVENTS_FORMAT = 1             # the `queue run --events` line format this bridge reads
+#: niceness the worker process runs at (Unix): the window's GUI thread wins the CPU over
+#: polling, downloads and take verification whenever both want it; idle cores still go to
+#: the worker, so the queue is only slower when the machine is saturated
+WORKER_NICE = 10
 
 
 def worker_command(root: Path) -> tuple[str, list[str]]:
@@ -77,6 +81,24 @@ def worker_command(root: Path) -> tuple[str, list[str]]:
     if getattr(sys, "frozen", False):  # PyInstaller: the app itself takes the subcommand
         return sys.executable, args
     return sys.executable, ["-m", "ui.main", *args]
+
+
+def lower_priority(pid: int, nice: int = WORKER_NICE) -> bool:
+    """Run process ``pid`` (the worker, just started) at lower CPU priority than the window.
+
+    Done right after the start: threads the worker creates later inherit it. Best effort
+    (no ``os.setpriority`` on Windows; False when it could not be set).
+    """
+    setpriority = getattr(os, "setpriority", None)
+    if setpriority is None or pid <= 0:
+        return False
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, pid)
+        setpriority(os.PRIO_PROCESS, pid, max(current, nice))
+    except OSError as exc:  # already gone, or not ours
+        log.info("could not lower the queue worker's priority: %s", exc)
+        return False
+    return True
 
 
 def _worker_environment() -> QProcessEnvironment:
@@ -244,6 +266,7 @@ class QueueBridge(QObject):
         self._ready_at = 0.0
         log.info("starting queue worker: %s %s", program, " ".join(args))
         proc.start()
+        lower_priority(int(proc.processId()))
         self._set_worker("running")
 
     def stop(self, wait_ms: int = 0) -> None:

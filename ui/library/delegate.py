@@ -1,5 +1,11 @@
 """Paints one take in the grid: thumbnail, shot, duration, rating, review badge, consent flag,
-and a "file missing" band when the take file is gone."""
+and a "file missing" band when the take file is gone.
+
+It runs for every visible cell on every frame of a scroll, on the GUI thread, so it keeps
+Python work small: colours, flags and alignments are built once, the badge font once per
+base font, and the model is asked once (the Take tuple; the thumbnail straight from the
+model's cache) instead of once per role through ``QModelIndex.data``.
+"""
 
 from __future__ import annotations
 
@@ -20,86 +26,117 @@ REVIEW_COLORS = {
 REVIEW_LABELS = {"approved": "approved", "rejected": "rejected",
                  "changes_requested": "changes", "pending": ""}
 
+_THUMB_W, _THUMB_H = THUMB.width(), THUMB.height()
+_SELECTED = QStyle.StateFlag.State_Selected
+_FOCUS = QStyle.StateFlag.State_HasFocus
+_CENTER = Qt.AlignmentFlag.AlignCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft
+_LEFT_VCENTER = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+_ELIDE_RIGHT = Qt.TextElideMode.ElideRight
+_HIGHLIGHT = QPalette.ColorRole.Highlight
+_TEXT = QPalette.ColorRole.Text
+_BLACK_BG = QColor("#111")
+_EMPTY_BG = QColor("#3a3f44")
+_EMPTY_FG = QColor("#aab")
+_REJECT_SHADE = QColor(0, 0, 0, 140)
+_OTHER_BADGE = QColor("#555")
+_FLAG = QColor("#c0392b")
+_WHITE = QColor("white")
+_MISSING = QColor(192, 57, 43, 225)
+_DURATION_BG = QColor(0, 0, 0, 170)
+_STARS = QColor("#e0a800")
+_STAR_TEXT = ["★" * n + "☆" * (5 - n) for n in range(6)]
+
 
 class TakeDelegate(QStyledItemDelegate):
+    def __init__(self, parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self._fonts: dict[str, QFont] = {}  # base font key -> the smaller badge font
+
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
         return CELL
 
+    def _small_font(self, base: QFont) -> QFont:
+        key = base.key()
+        font = self._fonts.get(key)
+        if font is None:
+            font = QFont(base)
+            font.setPointSizeF(max(7.0, base.pointSizeF() * 0.85))
+            self._fonts[key] = font
+        return font
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        take: Take | None = index.data(RowRole)
+        model = index.model()
+        take_at = getattr(model, "take", None)
+        take: Take | None = take_at(index.row()) if take_at is not None else index.data(RowRole)
         if take is None:
             return
         painter.save()
         rect = option.rect.adjusted(4, 4, -4, -4)
         pal = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        focus = bool(option.state & QStyle.StateFlag.State_HasFocus)
-        if selected:
-            tint = QColor(pal.color(QPalette.ColorRole.Highlight))
+        state = option.state
+        left, top, width = rect.left(), rect.top(), rect.width()
+        if state & _SELECTED:
+            tint = QColor(pal.color(_HIGHLIGHT))
             tint.setAlpha(90)  # a tint, so the caption keeps the normal text colour
             painter.fillRect(rect, tint)
-        thumb_rect = QRect(rect.left() + (rect.width() - THUMB.width()) // 2, rect.top() + 2,
-                           THUMB.width(), THUMB.height())
-        pix = index.data(Qt.ItemDataRole.DecorationRole)
+        tl, tt = left + (width - _THUMB_W) // 2, top + 2
+        thumb_rect = QRect(tl, tt, _THUMB_W, _THUMB_H)
+        thumbs = getattr(model, "thumbs", None)
+        pix = thumbs.get(take.thumbnail) if thumbs is not None else \
+            index.data(Qt.ItemDataRole.DecorationRole)
         if pix is not None and not pix.isNull():
-            x = thumb_rect.left() + (thumb_rect.width() - pix.width()) // 2
-            y = thumb_rect.top() + (thumb_rect.height() - pix.height()) // 2
-            painter.fillRect(thumb_rect, QColor("#111"))
-            painter.drawPixmap(x, y, pix)
+            painter.fillRect(thumb_rect, _BLACK_BG)
+            painter.drawPixmap(tl + (_THUMB_W - pix.width()) // 2,
+                               tt + (_THUMB_H - pix.height()) // 2, pix)
         else:
-            painter.fillRect(thumb_rect, QColor("#3a3f44"))
-            painter.setPen(QColor("#aab"))
-            painter.drawText(thumb_rect, Qt.AlignmentFlag.AlignCenter, "…")
+            painter.fillRect(thumb_rect, _EMPTY_BG)
+            painter.setPen(_EMPTY_FG)
+            painter.drawText(thumb_rect, _CENTER, "…")
         if take.rating < 0:
-            painter.fillRect(thumb_rect, QColor(0, 0, 0, 140))
+            painter.fillRect(thumb_rect, _REJECT_SHADE)
         # review badge (top left), consent flag (top right)
         label = REVIEW_LABELS.get(take.review, take.review)
-        font = QFont(painter.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        painter.setFont(font)
+        painter.setFont(self._small_font(painter.font()))
+        metrics = painter.fontMetrics()
         if label:
-            badge = QRect(thumb_rect.left() + 3, thumb_rect.top() + 3,
-                          painter.fontMetrics().horizontalAdvance(label) + 8, 15)
-            painter.fillRect(badge, REVIEW_COLORS.get(take.review, QColor("#555")))
-            painter.setPen(QColor("white"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+            badge = QRect(tl + 3, tt + 3, metrics.horizontalAdvance(label) + 8, 15)
+            painter.fillRect(badge, REVIEW_COLORS.get(take.review, _OTHER_BADGE))
+            painter.setPen(_WHITE)
+            painter.drawText(badge, _CENTER, label)
+        thumb_right, thumb_bottom = tl + _THUMB_W - 1, tt + _THUMB_H - 1
         if take.consent_flag:
-            flag = QRect(thumb_rect.right() - 18, thumb_rect.top() + 3, 16, 15)
-            painter.fillRect(flag, QColor("#c0392b"))
-            painter.setPen(QColor("white"))
-            painter.drawText(flag, Qt.AlignmentFlag.AlignCenter, "!")
+            flag = QRect(thumb_right - 18, tt + 3, 16, 15)
+            painter.fillRect(flag, _FLAG)
+            painter.setPen(_WHITE)
+            painter.drawText(flag, _CENTER, "!")
         if take.missing:
-            band = QRect(thumb_rect.left(), thumb_rect.bottom() - 17, thumb_rect.width(), 18)
-            painter.fillRect(band, QColor(192, 57, 43, 225))
-            painter.setPen(QColor("white"))
-            painter.drawText(band.adjusted(4, 0, -4, 0),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             "file missing")
+            band = QRect(tl, thumb_bottom - 17, _THUMB_W, 18)
+            painter.fillRect(band, _MISSING)
+            painter.setPen(_WHITE)
+            painter.drawText(band.adjusted(4, 0, -4, 0), _LEFT_VCENTER, "file missing")
         elif take.duration:
             text = f"{take.duration:.1f}s"
-            w = painter.fontMetrics().horizontalAdvance(text) + 6
-            dur = QRect(thumb_rect.right() - w - 2, thumb_rect.bottom() - 16, w, 14)
-            painter.fillRect(dur, QColor(0, 0, 0, 170))
-            painter.setPen(QColor("white"))
-            painter.drawText(dur, Qt.AlignmentFlag.AlignCenter, text)
+            w = metrics.horizontalAdvance(text) + 6
+            dur = QRect(thumb_right - w - 2, thumb_bottom - 16, w, 14)
+            painter.fillRect(dur, _DURATION_BG)
+            painter.setPen(_WHITE)
+            painter.drawText(dur, _CENTER, text)
         # caption: shot id, then the rating
-        painter.setPen(pal.color(QPalette.ColorRole.Text))
-        line = QRect(rect.left() + 4, thumb_rect.bottom() + 4, rect.width() - 8, 16)
-        caption = painter.fontMetrics().elidedText(take.shot or "imported",
-                                                   Qt.TextElideMode.ElideRight, line.width())
-        painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         caption)
-        stars = QRect(rect.left() + 4, line.bottom() + 1, rect.width() - 8, 16)
+        painter.setPen(pal.color(_TEXT))
+        line = QRect(left + 4, thumb_bottom + 4, width - 8, 16)
+        caption = metrics.elidedText(take.shot or "imported", _ELIDE_RIGHT, width - 8)
+        painter.drawText(line, _LEFT_VCENTER, caption)
+        stars = QRect(left + 4, thumb_bottom + 20, width - 8, 16)
         if take.rating < 0:
             painter.setPen(REVIEW_COLORS["rejected"])
-            painter.drawText(stars, Qt.AlignmentFlag.AlignLeft, "✕ reject")
+            painter.drawText(stars, _LEFT, "✕ reject")
         else:
-            painter.setPen(QColor("#e0a800"))
-            painter.drawText(stars, Qt.AlignmentFlag.AlignLeft,
-                             "★" * take.rating + "☆" * (5 - take.rating))
-        if focus:
-            painter.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2))
+            painter.setPen(_STARS)
+            painter.drawText(stars, _LEFT, _STAR_TEXT[min(take.rating, 5)])
+        if state & _FOCUS:
+            painter.setPen(QPen(pal.color(_HIGHLIGHT), 2))
             painter.drawRect(rect)
         painter.restore()

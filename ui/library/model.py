@@ -97,6 +97,22 @@ def query_one(store: Store, flt: ResultFilter, result_id: str) -> Take | None:
     return _take(row, store.path.parent) if row else None
 
 
+def query_many(store: Store, flt: ResultFilter, result_ids: list[str]) -> list[Take]:
+    """The takes among ``result_ids`` that match ``flt``, oldest first. Worker thread."""
+    where, params, _order = flt.sql()
+    rows: list[Any] = []
+    with contextlib.closing(store.connect()) as conn:
+        for i in range(0, len(result_ids), 500):  # well under SQLite's variable limit
+            part = result_ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            clause = f"{where} AND r.id IN ({marks})" if where else f" WHERE r.id IN ({marks})"
+            rows += conn.execute(f"SELECT {_COLUMNS} FROM results r{clause}",
+                                 [*params, *part]).fetchall()
+    rows.sort(key=lambda r: (r[8], r[0]))  # created_at, id
+    root = store.path.parent
+    return [_take(r, root) for r in rows]
+
+
 class _ThumbJob(QRunnable):
     def __init__(self, cache: ThumbnailCache, rel: str, path: Path):
         super().__init__()
@@ -212,6 +228,12 @@ def _load_image(path: Path) -> QImage | None:
     return image
 
 
+# built once: the view asks for every painted cell, and combining enum flags is Python work
+_ITEM_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
+    Qt.ItemFlag.ItemNeverHasChildren
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+
+
 class ResultsModel(QAbstractListModel):
     """Takes matching :attr:`filter`, loaded page by page as the view asks.
 
@@ -235,7 +257,10 @@ class ResultsModel(QAbstractListModel):
         self.thumbs = thumbs or ThumbnailCache(self.root, parent=self)
         self.thumbs.loaded.connect(self._thumb_loaded)
         self._rows: list[Take] = []
+        # take id -> row - self._shift: a take added at the top shifts every row by one
+        # without rewriting this map (O(1) per live take, not O(rows loaded))
         self._row_of: dict[str, int] = {}
+        self._shift = 0
         self._total: int | None = 0  # None: more pages exist, count not known yet
         self._exhausted = True          # the last page was short: no more rows
         self._generation = 0
@@ -266,6 +291,7 @@ class ResultsModel(QAbstractListModel):
         self.beginResetModel()
         self._rows = list(res)
         self._row_of = {t.id: i for i, t in enumerate(self._rows)}
+        self._shift = 0
         self._exhausted = len(self._rows) < PAGE_SIZE
         self._total = len(self._rows) if self._exhausted else None
         self.endResetModel()
@@ -318,7 +344,7 @@ class ResultsModel(QAbstractListModel):
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
         for i, t in enumerate(rows):
-            self._row_of[t.id] = first + i
+            self._row_of[t.id] = first + i - self._shift
         self._rows.extend(rows)
         self.endInsertRows()
 
@@ -344,6 +370,23 @@ class ResultsModel(QAbstractListModel):
         run_task(lambda: query_one(self.store, flt, result_id),
                  lambda take, err: self._added(generation, take, err))
 
+    def results_added(self, result_ids: list[str]) -> None:
+        """Several new takes (a burst from the queue): one query, then each as
+        :meth:`result_added` shows it."""
+        ids = [r for r in dict.fromkeys(result_ids) if r not in self._row_of]
+        if not ids:
+            return
+        if len(ids) == 1:
+            self.result_added(ids[0])
+            return
+        generation, flt = self._generation, self.filter
+
+        def done(takes: list[Take] | None, err: BaseException | None) -> None:
+            for take in takes or [None]:  # oldest first: the newest ends on top
+                self._added(generation, take, err)
+
+        run_task(lambda: query_many(self.store, flt, ids), done)
+
     def _added(self, generation: int, take: Take | None, err: BaseException | None) -> None:
         if generation != self._generation or err is not None or take is None \
                 or take.id in self._row_of:
@@ -358,7 +401,9 @@ class ResultsModel(QAbstractListModel):
             pos = 0
         self.beginInsertRows(QModelIndex(), pos, pos)
         self._rows.insert(pos, take)
-        self._row_of = {t.id: i for i, t in enumerate(self._rows)}
+        if pos == 0:
+            self._shift += 1
+        self._row_of[take.id] = pos - self._shift
         self.endInsertRows()
 
     def result_changed(self, result_id: str) -> None:
@@ -372,7 +417,7 @@ class ResultsModel(QAbstractListModel):
     def _changed(self, generation: int, take: Take | None, err: BaseException | None) -> None:
         if generation != self._generation or err is not None or take is None:
             return
-        row = self._row_of.get(take.id)
+        row = self.row_of(take.id)
         if row is not None:
             self._rows[row] = take
             idx = self.index(row)
@@ -380,7 +425,7 @@ class ResultsModel(QAbstractListModel):
 
     def patch(self, result_id: str, **changes: Any) -> None:  # noqa: ANN401
         """Show an edit at once (optimistic); the write runs on a worker."""
-        row = self._row_of.get(result_id)
+        row = self.row_of(result_id)
         if row is None:
             return
         self._rows[row] = self._rows[row]._replace(**changes)
@@ -401,7 +446,8 @@ class ResultsModel(QAbstractListModel):
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, result_id: str) -> int | None:
-        return self._row_of.get(result_id)
+        key = self._row_of.get(result_id)
+        return None if key is None else key + self._shift
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: ANN401
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -434,10 +480,7 @@ class ResultsModel(QAbstractListModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | \
-            Qt.ItemFlag.ItemNeverHasChildren
+        return _ITEM_FLAGS if index.isValid() else _NO_FLAGS
 
     def roleNames(self) -> dict[int, bytes]:  # noqa: N802
         names = dict(super().roleNames())

@@ -60,6 +60,10 @@ log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
 VIDEO_DELAY_MS = 150
+#: takes arriving from the queue within this long are shown with one query and followed by one
+#: refresh of the filter choices and the lineage (100 finishing jobs: a few worker tasks on
+#: this process's GIL, not 300)
+ADDED_COALESCE_MS = 300
 RATING_KEYS = {Qt.Key.Key_0: 0, Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3,
                Qt.Key.Key_4: 4, Qt.Key.Key_5: 5}
 
@@ -126,6 +130,11 @@ class LibraryPage(QWidget):
         self._pending_video: tuple[Path, str, float | None] | None = None
         self._video_timer = QTimer(self, singleShot=True, interval=VIDEO_DELAY_MS)
         self._video_timer.timeout.connect(self._load_pending_video)
+        self._added_ids: list[str] = []
+        self._added_shots: set[str | None] = set()
+        self._added_timer = QTimer(self, singleShot=True, interval=ADDED_COALESCE_MS)
+        self._added_timer.timeout.connect(self._takes_added)
+        self._choices: tuple[list[str], list[str], list[str]] | None = None
 
         self.filters = FilterBar(self)
         self.thumbs = ThumbnailCache(ctx.root, parent=self, pool=thumbnail_pool(self))
@@ -245,8 +254,12 @@ class LibraryPage(QWidget):
 
         def done(res: Any, err: BaseException | None) -> None:  # noqa: ANN401
             if err is None:
-                self.filters.set_choices(shots, res[0], sorted(res[1]))
-                self.details.tag_model.setStringList(sorted(res[1]))
+                choices = (shots, res[0], sorted(res[1]))
+                if choices == self._choices:
+                    return  # nothing new: leave the combos and completers alone
+                self._choices = choices
+                self.filters.set_choices(*choices)
+                self.details.tag_model.setStringList(choices[2])
 
         run_task(read, done)
 
@@ -272,11 +285,10 @@ class LibraryPage(QWidget):
 
     def _core_event(self, event: events.Event) -> None:
         if event.kind == events.RESULT_ADDED:
-            self.model.result_added(str(event.data.get("result_id")))
-            self.refresh_choices()
-            info = self.current_info
-            if info and info["shot"] and event.data.get("shot_id") == info["shot"]:
-                self._refresh_lineage(info["id"])  # a remix/extension of it may have arrived
+            self._added_ids.append(str(event.data.get("result_id")))
+            self._added_shots.add(event.data.get("shot_id"))
+            if not self._added_timer.isActive():
+                self._added_timer.start()
         elif event.kind in (events.RESULT_CHANGED, events.CONSENT_CHANGED):
             rid = event.data.get("result_id")
             if rid:
@@ -285,6 +297,15 @@ class LibraryPage(QWidget):
                     self._load_details(rid, reload_video=False)
             elif event.kind == events.CONSENT_CHANGED:
                 self.model.reload()
+
+    def _takes_added(self) -> None:
+        ids, self._added_ids = self._added_ids, []
+        shots, self._added_shots = self._added_shots, set()
+        self.model.results_added(ids)
+        self.refresh_choices()
+        info = self.current_info
+        if info and info["shot"] and info["shot"] in shots:
+            self._refresh_lineage(info["id"])  # a remix/extension of it may have arrived
 
     # --- current take -------------------------------------------------------------------
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
