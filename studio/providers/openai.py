@@ -11,7 +11,6 @@ new video); everything else follows :mod:`studio.providers.http`.
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import logging
 import threading
@@ -45,6 +44,7 @@ STATES = {"queued": QUEUED, "in_progress": RUNNING, "completed": COMPLETED, "fai
 LIST_PAGE = 100
 MAX_LIST_PAGES = 20
 CHUNK = 256 * 1024
+REFERENCE_CACHE = "media/.cache/references"  # fitted reference images, by content
 
 
 def moderation_message(code: str | None, message: str) -> str:
@@ -55,18 +55,64 @@ def moderation_message(code: str | None, message: str) -> str:
     return f"OpenAI could not make the video: {message or code or 'no reason given'}"
 
 
-def reference_bytes(path: Path, size: str) -> tuple[str, bytes, str]:
-    """The reference image cover-cropped to the video size, as JPEG (cached per file state)."""
+def reference_bytes(path: Path, size: str, cache_dir: Path | None = None) -> tuple[str, bytes, str]:
+    """The reference image cover-cropped to the video size, as JPEG (cached per file state
+    in memory and, with ``cache_dir``, on disk by content hash and size)."""
     st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size, size)
     with _REFERENCE_LOCK:  # many jobs start at once: resize each image once, not per job
-        return _reference_cached(str(path), st.st_mtime_ns, st.st_size, size)
+        hit = _REFERENCES.get(key)
+        if hit is None:
+            hit = _reference_fitted(path, size, cache_dir)
+            if len(_REFERENCES) >= 32:
+                _REFERENCES.pop(next(iter(_REFERENCES)))
+            _REFERENCES[key] = hit
+        return hit
+
+
+def cached_reference(path: Path, size: str) -> tuple[str, bytes, str] | None:
+    """The fitted reference if this process already made it for the file as it is now
+    (a stat, no thread hop); None otherwise."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return _REFERENCES.get((str(path), st.st_mtime_ns, st.st_size, size))
 
 
 _REFERENCE_LOCK = threading.Lock()
+_REFERENCES: dict[tuple[str, int, int, str], tuple[str, bytes, str]] = {}
+#: changes whenever the fitting or encoding below does (names the disk cache's files)
+_FIT_VERSION = "fit-lanczos-q92-v1"
 
 
-@functools.lru_cache(maxsize=32)
-def _reference_cached(path: str, _mtime_ns: int, _size: int, size: str) -> tuple[str, bytes, str]:
+def _reference_fitted(path: Path, size: str, cache_dir: Path | None) -> tuple[str, bytes, str]:
+    import hashlib
+    import os
+
+    name = path.stem + ".jpg"
+    cached = None
+    if cache_dir is not None:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        cached = cache_dir / f"{digest}-{size}-{_FIT_VERSION}.jpg"
+        try:
+            return (name, cached.read_bytes(), "image/jpeg")
+        except OSError:
+            pass
+    data = _fit_jpeg(path, size)
+    if cached is not None:
+        tmp = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, cached)
+        except OSError as exc:  # a read-only project still sends the image
+            log.info("reference cache not written: %s", exc)
+            tmp.unlink(missing_ok=True)
+    return (name, data, "image/jpeg")
+
+
+def _fit_jpeg(path: Path, size: str) -> bytes:
     from PIL import Image, ImageOps
 
     w, h = (int(x) for x in size.split("x"))
@@ -74,7 +120,7 @@ def _reference_cached(path: str, _mtime_ns: int, _size: int, size: str) -> tuple
         fitted = ImageOps.fit(img.convert("RGB"), (w, h), method=Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     fitted.save(buf, format="JPEG", quality=92)
-    return (Path(path).stem + ".jpg", buf.getvalue(), "image/jpeg")
+    return buf.getvalue()
 
 
 class Provider:
@@ -142,7 +188,11 @@ class Provider:
         if p.get("references"):
             ref = reference_file(spec, p["references"][0])
             if ref.is_file():
-                files["input_reference"] = await asyncio.to_thread(reference_bytes, ref, p["size"])
+                # made once per image and size (a thread hop only the first time; kept on
+                # disk in media/.cache/references so a restarted worker reuses it)
+                files["input_reference"] = cached_reference(ref, p["size"]) or (
+                    await asyncio.to_thread(reference_bytes, ref, p["size"],
+                                            Path(spec.root) / REFERENCE_CACHE))
             else:
                 log.warning("reference %s missing; sending without it", ref)
         # multipart/form-data always (the SDK's encoding), built here so that a create

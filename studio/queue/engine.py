@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import sqlite3
@@ -150,6 +152,10 @@ class QueueEngine:
         # it when the job left its state in the database, e.g. cancelled by another process)
         self._nudges: dict[str, asyncio.Event] = {}
         self._shots: dict[str, str] = {}
+        # job id -> the job as this worker's last transition committed it: the driver's next
+        # step starts from it instead of reading the row again (no await in between; any
+        # other write of the row drops it)
+        self._fresh: dict[str, J.Job] = {}
         # providers whose key was refused (401/403): provider -> (key fingerprint then, when);
         # their queued jobs wait until the key changes or a job of theirs is retried
         self._key_holds: dict[str, tuple[str, float]] = {}
@@ -220,8 +226,9 @@ class QueueEngine:
             async with httpx.AsyncClient(transport=transport, limits=limits,
                                          timeout=timeout, follow_redirects=True) as client:
                 self._client = client
-                if lean is not None:
-                    lighten_client(client)
+                # client-side, whatever the transport: responses without Set-Cookie skip
+                # httpx's cookie-jar pass (urllib/email objects per response)
+                lighten_client(client)
                 self.stats["cpu_at_ready_s"] = time.process_time()
                 self.bus.publish(WORKER_READY, pid=os.getpid())
                 while not self._stop.is_set():
@@ -328,7 +335,7 @@ class QueueEngine:
             return
         self._held_noted.add(job_id)
         reason = key_rejected_reason(provider)
-        J.note(self.store, self._conn, job_id, reason, error=reason)
+        self._note(job_id, reason, error=reason)
         self._publish(job_id)
 
     async def _check_holds(self) -> None:
@@ -386,6 +393,7 @@ class QueueEngine:
         self._task_provider.pop(job_id, None)
         self._nudges.pop(job_id, None)
         self._shots.pop(job_id, None)
+        self._fresh.pop(job_id, None)
         if task is not None and not task.cancelled() and task.exception() is not None:
             log.error("job %s driver crashed: %r", job_id, task.exception())
         if self._wake is not None:
@@ -401,10 +409,16 @@ class QueueEngine:
         self.bus.publish(JOB_CHANGED, job_id=job.id, shot_id=job.shot_id, status=job.status,
                          progress=job.progress, error=job.error, result_id=job.result_id)
 
-    def _move(self, job: J.Job, to: str, detail: str = "", **fields: Any) -> None:  # noqa: ANN401
-        if not J.transition(self.store, self._conn, job.id, (job.status,), to, detail, **fields):
+    def _move(self, job: J.Job, to: str, detail: str = "", **fields: Any) -> J.Job:  # noqa: ANN401
+        """Commit ``job`` -> ``to`` (raise _Stop if it left ``job.status``); returns the
+        job as committed (built from what was written, not read back)."""
+        now = time.time()
+        if not J.transition(self.store, self._conn, job.id, (job.status,), to, detail,
+                            now=now, **fields):
+            self._fresh.pop(job.id, None)
             raise _Stop
-        log.info("job %s %s -> %s %s", job.id, job.status, to, detail)
+        if log.isEnabledFor(logging.INFO):
+            log.info("job %s %s -> %s %s", job.id, job.status, to, detail)
         if to in J.TERMINAL:
             with self._stats_lock:
                 self.stats["finished"] += 1
@@ -413,6 +427,14 @@ class QueueEngine:
                          progress=fields.get("progress", job.progress),
                          error=fields.get("error", job.error),
                          result_id=fields.get("result_id", job.result_id))
+        moved = _committed(job, to, now, fields)
+        self._fresh[job.id] = moved
+        return moved
+
+    def _note(self, job_id: str, detail: str, **fields: Any) -> None:  # noqa: ANN401
+        """J.note on the loop's connection (the driver reads the row again afterwards)."""
+        self._fresh.pop(job_id, None)
+        J.note(self.store, self._conn, job_id, detail, **fields)
 
     def _fail(self, job: J.Job, message: str) -> None:
         self._move(job, J.FAILED, message, error=message)
@@ -461,7 +483,7 @@ class QueueEngine:
     async def _drive(self, job_id: str) -> None:
         try:
             while not self._stopping:
-                job = self._current(job_id)
+                job = self._fresh.pop(job_id, None) or self._current(job_id)
                 self._shots[job_id] = job.shot_id
                 if job.needs_decision:
                     return
@@ -500,7 +522,7 @@ class QueueEngine:
             log.info("remote cancel of %s failed: %s", job.remote_id, exc)
             return
         remote = dict(job.remote, remote_cancelled=True)
-        J.note(self.store, self._conn, job.id, f"cancelled on {job.provider}", remote_json=_dumps(remote))
+        self._note(job.id, f"cancelled on {job.provider}", remote_json=_dumps(remote))
 
     def _load_shot(self, job: J.Job) -> tuple[Any, Any] | None:
         return self._load_shot_id(job.shot_id)
@@ -566,8 +588,9 @@ class QueueEngine:
                 probe.release()
 
     async def _submit_gated(self, job: J.Job, reason: str | None) -> bool:
-        job = self._current(job.id)
-        if job.status != J.QUEUED:
+        # only a status change can come from elsewhere while the gate ran (every other
+        # writer of a job row is a transition); _drive reads the row again if it did
+        if self._status_of(job.id) != J.QUEUED:
             return True
         if reason:
             status = J.FAILED if reason.startswith(("shot ", "the brief")) else J.BLOCKED
@@ -582,15 +605,15 @@ class QueueEngine:
             self._fail(job, f"{exc}. Nothing was sent; queue the shot again once it is fixed")
             return False
         now = time.time()
-        self._move(job, J.SUBMITTING, "sending", submitted_at=now, attempts=job.attempts + 1,
-                   error=None)
-        job = self._current(job.id)
+        job = self._move(job, J.SUBMITTING, "sending", submitted_at=now,
+                         attempts=job.attempts + 1, error=None)
+        self._fresh.pop(job.id, None)
         spec = self._spec(job)
         self._creating[job.id] = job.prompt
         try:
             status = await self._provider(job.provider).create(spec)
         except (P.SubmitUncertain, P.InternalServerError, P.ConflictError) as exc:
-            J.note(self.store, self._conn, job.id, f"reply lost, reconciling: {exc}",
+            self._note(job.id, f"reply lost, reconciling: {exc}",
                    error=f"checking with {job.provider} whether the job was made ({exc})")
             self._publish(job.id)
             return True
@@ -605,7 +628,7 @@ class QueueEngine:
         except P.APIStatusError as exc:
             self._key_ok.add(job.provider)  # any other answer: the key was accepted
             if exc.status == 408:
-                J.note(self.store, self._conn, job.id, f"reply lost, reconciling: {exc}")
+                self._note(job.id, f"reply lost, reconciling: {exc}")
                 return True
             if isinstance(exc, P.RateLimitError):
                 return self._requeue_later(job, exc, exc.retry_after)
@@ -613,7 +636,7 @@ class QueueEngine:
             return False
         except P.APIConnectionError as exc:
             if exc.sent:
-                J.note(self.store, self._conn, job.id, f"reply lost, reconciling: {exc}")
+                self._note(job.id, f"reply lost, reconciling: {exc}")
                 return True
             return self._requeue_later(job, exc, None)
         except ProviderError as exc:
@@ -675,7 +698,7 @@ class QueueEngine:
                        next_poll_at=None)
             return True
         if not caps.list_endpoint:
-            J.note(self.store, self._conn, job.id,
+            self._note(job.id,
                    "the create may have reached the provider, which cannot list jobs",
                    needs_decision=1,
                    error=(f"{job.provider} may or may not have started this job (the reply was "
@@ -703,7 +726,7 @@ class QueueEngine:
                 return False
             except ProviderError as exc:
                 log.info("reconcile of %s: list failed (%s); will ask again", job.id, exc)
-                J.note(self.store, self._conn, job.id, "",
+                self._note(job.id, "",
                        error=f"cannot ask {job.provider} whether the job was made yet ({exc}); "
                              "asking again (it will not be sent twice)")
                 await self._sleep(max(self.reconcile_delay, 1.0))
@@ -722,7 +745,7 @@ class QueueEngine:
                 tries = RECONCILE_TRIES - 1  # keep asking until the window has passed
                 if not searching_noted:
                     searching_noted = True
-                    J.note(self.store, self._conn, job.id,
+                    self._note(job.id,
                            f"not on {job.provider} yet; the create may still be in flight, "
                            "asking again until it is certain (it will not be sent twice)")
                     self._publish(job.id)
@@ -745,7 +768,8 @@ class QueueEngine:
         an event only when the progress moved."""
         provider = self._provider(job.provider)
         failures = 0
-        current = self._current(job.id)
+        current = job  # just read (or committed) by _drive, with no await in between
+        self._fresh.pop(job.id, None)
         wait = (current.next_poll_at or 0) - time.time()
         progress = current.progress
         assert current.remote_id
@@ -769,13 +793,13 @@ class QueueEngine:
             except ProviderError as exc:
                 failures += 1
                 wait = backoff_delay(min(failures, 5)) * self.sleep_scale
-                J.note(self.store, self._conn, job.id, "", error=f"retrying: {exc}")
+                self._note(job.id, "", error=f"retrying: {exc}")
                 continue
             if self._status_of(job.id) != J.RUNNING:
                 continue  # cancelled while we asked: handled at the top
             if failures:
                 failures = 0
-                J.note(self.store, self._conn, job.id, "", error=None)
+                self._note(job.id, "", error=None)
             if status.state == P.COMPLETED:
                 self._move(current, J.DOWNLOADING, "generated", progress=1.0,
                            expires_at=status.expires_at, error=None)
@@ -856,7 +880,7 @@ class QueueEngine:
                 if exc.expired or attempt == MAX_DOWNLOAD_ATTEMPTS - 1:
                     self._fail(job, str(exc))
                     return False
-                J.note(self.store, self._conn, job.id, f"download again: {exc}")
+                self._note(job.id, f"download again: {exc}")
                 await self._sleep(backoff_delay(attempt))
             except (P.AuthenticationError, P.PermissionDeniedError, P.ProviderConfigError) as exc:
                 part.unlink(missing_ok=True)
@@ -873,7 +897,7 @@ class QueueEngine:
                 if local or attempt == MAX_DOWNLOAD_ATTEMPTS - 1:
                     self._fail(job, f"the downloaded file is not a usable video: {exc}")
                     return False
-                J.note(self.store, self._conn, job.id, f"download again: {exc}")
+                self._note(job.id, f"download again: {exc}")
             except Exception as exc:  # noqa: BLE001 - a renderer bug fails the job, not the worker
                 part.unlink(missing_ok=True)
                 if self._stopping:
@@ -894,6 +918,7 @@ class QueueEngine:
     def _download_progress(self, job_id: str, fraction: float) -> None:
         if self._conn is None:
             return
+        self._fresh.pop(job_id, None)
         J.set_progress(self._conn, job_id, fraction)
         self.bus.publish(JOB_CHANGED, job_id=job_id, shot_id=self._shots.get(job_id, ""),
                          status=J.DOWNLOADING, progress=fraction, error=None, result_id=None)
@@ -1030,9 +1055,23 @@ def _python_threads_cpu() -> dict[int, float] | None:
 
 
 def _dumps(value: Any) -> str:  # noqa: ANN401
-    import json
-
     return json.dumps(value or {}, sort_keys=True)
+
+
+def _committed(job: J.Job, to: str, now: float, fields: dict[str, Any]) -> J.Job:
+    """``job`` as :func:`J.transition` just wrote it (the row, as Job.from_row reads it)."""
+    changes: dict[str, Any] = {"status": to, "updated_at": now}
+    for name, value in fields.items():
+        if name == "remote_json":
+            changes["remote"] = (json.loads(value) if isinstance(value, str)
+                                 else dict(value or {}))
+        elif name == "needs_decision":
+            changes["needs_decision"] = bool(value)
+        else:
+            changes[name] = value
+    if to in J.TERMINAL and "finished_at" not in fields:
+        changes["finished_at"] = now
+    return dataclasses.replace(job, **changes)
 
 
 class EngineThread:

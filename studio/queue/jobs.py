@@ -228,13 +228,14 @@ def transition(store: Store, conn: sqlite3.Connection, job_id: str, from_states:
                       and value is not None else value)
     marks = ",".join("?" * len(frm))
     with store.transaction(conn):
-        row = conn.execute(f"SELECT status FROM jobs WHERE id = ? AND status IN ({marks})",
-                           (job_id, *frm)).fetchone()
-        if row is None:
+        # the event row straight from the job row as it is (its status is the "from"): no
+        # separate read; nothing inserted means the job is no longer in an expected state
+        if conn.execute(
+                "INSERT INTO job_events (job_id, at, from_status, to_status, detail) "
+                f"SELECT id, ?, status, ?, ? FROM jobs WHERE id = ? AND status IN ({marks})",
+                (now, to, detail, job_id, *frm)).rowcount != 1:
             return False
         conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", (*values, job_id))
-        conn.execute("INSERT INTO job_events (job_id, at, from_status, to_status, detail) "
-                     "VALUES (?, ?, ?, ?, ?)", (job_id, now, row["status"], to, detail))
     return True
 
 
@@ -247,15 +248,13 @@ def note(store: Store, conn: sqlite3.Connection, job_id: str, detail: str,
         raise ValueError(f"unknown job columns {bad}")
     sets = ["updated_at = ?"] + [f"{k} = ?" for k in fields]
     with store.transaction(conn):
-        status = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if status is None:
-            return
+        if detail and conn.execute(
+                "INSERT INTO job_events (job_id, at, from_status, to_status, detail) "
+                "SELECT id, ?, status, status, ? FROM jobs WHERE id = ?",
+                (now, detail, job_id)).rowcount != 1:
+            return  # no such job
         conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?",
                      (now, *fields.values(), job_id))
-        if detail:
-            conn.execute("INSERT INTO job_events (job_id, at, from_status, to_status, detail) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         (job_id, now, status[0], status[0], detail))
 
 
 def set_progress(conn: sqlite3.Connection, job_id: str, progress: float) -> None:
