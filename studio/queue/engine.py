@@ -1045,7 +1045,11 @@ def _python_threads_cpu() -> dict[int, float] | None:
     out: dict[int, float] = {}
     for thread in threading.enumerate():
         ident = thread.ident
-        if ident is None:
+        # A "dummy" thread is one Python did not start (e.g. a Qt thread-pool thread that ran
+        # Python code in the window's process): it stays listed after it has exited, and
+        # pthread_getcpuclockid on an exited thread reads freed memory (a segfault once its
+        # stack is unmapped). Python-started threads leave the list when they end.
+        if ident is None or isinstance(thread, threading._DummyThread):  # noqa: SLF001
             continue
         try:
             out[ident] = time.clock_gettime(getclock(ident))
