@@ -19,7 +19,6 @@ one that leaks a key.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -146,12 +145,53 @@ def log_file_path() -> Path:
     return default_log_dir() / LOG_FILE_NAME
 
 
+class RotatingFile(logging.FileHandler):
+    """A log file that rotates by size: before a record would take it to ``max_bytes``, the
+    file becomes ``NAME.1`` (``NAME.1`` becomes ``NAME.2``, … up to ``backup_count``) and a
+    new one starts. What ``logging.handlers.RotatingFileHandler`` does for this log, without
+    importing ``logging.handlers`` (pickle, queue, socket: ≈ 3 ms before the window's first
+    frame, docs/performance.md "startup_ratio"). ``logging.Handler.handle`` holds the
+    handler's lock around :meth:`emit`, so a rollover never races another record."""
+
+    def __init__(self, filename: Path, max_bytes: int, backup_count: int):
+        super().__init__(filename, mode="a", encoding="utf-8", delay=False)
+        self.max_bytes = max_bytes
+        self.backup_count = backup_count
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._should_roll(record):
+                self._roll()
+        except Exception:  # noqa: BLE001 - as logging does: report, never raise
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def _should_roll(self, record: logging.LogRecord) -> bool:
+        if self.max_bytes <= 0 or self.backup_count <= 0 \
+                or not os.path.isfile(self.baseFilename):
+            return False  # no rotation asked for, or not a plain file (e.g. /dev/null)
+        if self.stream is None:
+            self.stream = self._open()
+        size = self.stream.seek(0, os.SEEK_END)
+        return size > 0 and size + len(self.format(record).encode("utf-8")) + 1 >= self.max_bytes
+
+    def _roll(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None  # type: ignore[assignment]
+        for i in range(self.backup_count - 1, 0, -1):
+            older = f"{self.baseFilename}.{i}"
+            if os.path.exists(older):
+                os.replace(older, f"{self.baseFilename}.{i + 1}")
+        if self.backup_count > 0:
+            os.replace(self.baseFilename, f"{self.baseFilename}.1")
+        self.stream = self._open()
+
+
 def _open_file_handler(folder: Path) -> logging.Handler:
     folder.mkdir(parents=True, exist_ok=True)
-    return logging.handlers.RotatingFileHandler(
-        folder / LOG_FILE_NAME, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT,
-        encoding="utf-8", delay=False,
-    )
+    return RotatingFile(folder / LOG_FILE_NAME, MAX_BYTES, BACKUP_COUNT)
 
 
 def configure_logging(verbose: bool = False) -> Path:

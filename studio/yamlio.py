@@ -14,10 +14,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from studio.errors import Problem, ProjectFileError, SchemaTooNewError
 from studio.filemode import file_mode_for, set_mode
@@ -25,7 +24,13 @@ from studio.filemode import file_mode_for, set_mode
 Loc = tuple[str | int, ...]
 SourceMap = dict[Loc, tuple[int, int]]
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
+
+if TYPE_CHECKING:
+    # pydantic is imported where a model is validated (load_model), not with this module:
+    # reading YAML (the vocabulary, the window's first-frame preview of project.yaml,
+    # settings) does not need it (docs/performance.md "startup_ratio")
+    from pydantic import BaseModel, ValidationError
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
@@ -222,6 +227,8 @@ def load_model(
             f"{file}: this {kind} has schema_version {version}, but this Brief Studio reads up to "
             f"{current_version}. Open it with a newer Brief Studio; the file was not changed."
         )
+    from pydantic import ValidationError
+
     migrations = migrations or {}
     while version < current_version:
         step = migrations.get(version)

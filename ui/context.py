@@ -8,11 +8,15 @@ Pages edit the brief only through undo commands and then call :meth:`brief_chang
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QUndoStack
 
 from studio.events import Event, EventBus
-from studio.project import ProjectDocument
+
+if TYPE_CHECKING:  # studio.project imports pydantic: not before the window's first frame
+    from studio.project import ProjectDocument
 
 
 class ProjectContext(QObject):

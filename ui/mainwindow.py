@@ -7,6 +7,19 @@ Saving and autosave
     autosave is removed after a successful save and on a clean close; when a project is
     opened and an autosave that differs from project.yaml is found, the user is offered
     to recover it.
+
+The first frame of ``studio PROJECT``
+    pydantic and the brief's models cost ≈ 85 ms to import and build, more than half of
+    what the window adds to a bare Qt window (docs/performance.md "startup_ratio"). So when
+    the window opens its first project on screen, it paints the storyboard from a preview
+    (:mod:`studio.preview`: project.yaml read without the models, only when it is in the
+    current schema's plain shape) and loads and validates the project right after that
+    frame. Until the validated project replaces the preview nothing can be edited: there is
+    no ProjectContext yet (``ctx`` is None, so every editing action is disabled and drops
+    are refused), the preview's strip buttons are disabled and its shots cannot be dragged.
+    If validation fails, the preview goes and the same error dialog as ever is shown; the
+    file is never written. This module, and everything it imports at module level, must
+    not import pydantic.
 """
 
 from __future__ import annotations
@@ -50,14 +63,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from studio import __version__
 from studio.errors import ProjectFileError, SaveConflictError, StoreError, StudioError
-from studio.model import SCHEMA_VERSION, Project
-from studio.project import ProjectDocument, load_project, save_project
+from studio.preview import project_file
 from studio.resources import resources_dir, user_guide
 from studio.resources import sample_project_copy as sample_project  # never the shipped one
-from studio.yamlio import atomic_write, load_model, model_to_yaml
+from studio.yamlio import atomic_write
 from ui import startup_done
 from ui.context import ProjectContext
 from ui.settings import Settings
@@ -65,7 +78,14 @@ from ui.tasks import run_task
 from ui.widgets.placeholder import PlaceholderPage
 
 if TYPE_CHECKING:
+    # studio.model and studio.project import pydantic: imported where used, after the
+    # first frame (see the module doc)
+    from studio.model import Project
+    from studio.preview import ProjectPreview
+    from studio.project import ProjectDocument
+    from ui.pages.storyboard import PreviewPage
     from ui.startscreen import StartScreen
+    from ui.widgets.thumbs import ThumbnailCache
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +97,9 @@ THEMES = (("system", QT_TRANSLATE_NOOP("MainWindow", "&System")), ("light", QT_T
           ("dark", QT_TRANSLATE_NOOP("MainWindow", "&Dark")))
 AUTOSAVE_MS = 30_000
 AFTER_PAINT_MAX_MS = 1000
+#: before the window's first frame, a project.yaml up to this size is previewed on the GUI
+#: thread (a few ms) rather than in a worker (see open_project)
+PREVIEW_INLINE_MAX_BYTES = 64 * 1024
 STARTUP_GC_MS = 2000  # ui.startup_done at the latest this long after the window was made
 
 # (key, label, module, class, shortcut)
@@ -101,6 +124,9 @@ def autosave_path(root: Path) -> Path:
 
 def read_autosave(root: Path, current: Project) -> Project | None:
     """The autosaved project if one exists, parses, and differs from ``current``."""
+    from studio.model import SCHEMA_VERSION, Project
+    from studio.yamlio import load_model
+
     path = autosave_path(root)
     if not path.is_file():
         return None
@@ -179,8 +205,29 @@ def store_problem_kind(error: BaseException) -> str:
     return "corrupt"
 
 
+def _small_file(path: Path, limit: int) -> bool:
+    try:
+        return path.stat().st_size <= limit
+    except OSError:
+        return False
+
+
+def read_preview_for_window(path: Path) -> ProjectPreview | None:
+    """Off the GUI thread: the project's first-frame preview (None: take the normal path),
+    and the vocabulary its cards' movement labels need."""
+    from studio.preview import read_preview
+    from studio.vocab import default_vocabulary
+
+    preview = read_preview(path)
+    if preview is not None:
+        default_vocabulary()
+    return preview
+
+
 class MainWindow(QMainWindow):
     projectOpened = Signal(object)  # ProjectContext
+    #: the first frame of a project is a preview, read but not yet validated (module doc)
+    previewShown = Signal(object)  # studio.preview.ProjectPreview
     pageShown = Signal(str)
 
     def __init__(self, settings: Settings | None = None, *, interactive: bool = True,
@@ -211,6 +258,13 @@ class MainWindow(QMainWindow):
             self._build_start()
         self.workspace: QWidget | None = None
         self.opening_page: QLabel | None = None  # "Opening …" while the first project loads
+        # the first project's storyboard before validation (module doc); a page asked for
+        # meanwhile, shown once the project is in; the preview's thumbnails, for the real page
+        self.preview_page: PreviewPage | None = None
+        self._pending_page: str | None = None
+        self._preview_thumbs: ThumbnailCache | None = None
+        self._open_serial = 0  # a load that a later open_project superseded is dropped
+        self._painted = False  # the window has painted a frame
 
         self._after_paint: list[Callable[[], object]] = []
         self._after_paint_timer = QTimer(self)
@@ -484,13 +538,54 @@ class MainWindow(QMainWindow):
         """Load off the GUI thread; then show it (or the error, leaving files untouched)."""
         if not self._confirm_discard():
             return
+        path = Path(path)
+        self._open_serial += 1
+        serial = self._open_serial
         self.show_status(self.tr("Opening %1…").replace("%1", str(path)), 0)
-        if self.ctx is None:
-            self._show_opening(Path(path))
+        if self.ctx is not None:
+            self._load(serial, path)  # the open project stays up until this one is in
+            return
+        if not self.isVisible():
+            self._show_opening(path)
+            self._load(serial, path)  # no frame to hurry (tests, a window not shown yet)
+            return
+
+        def previewed(preview: ProjectPreview | None, error: BaseException | None) -> None:
+            if serial != self._open_serial:
+                return  # another open_project came since
+            if error is not None or preview is None or self.ctx is not None:
+                if error is not None:
+                    log.warning("no preview of %s: %s", path, error)
+                self._show_opening(path)
+                self._load(serial, path)
+                return
+            self._show_preview(preview)
+            # validate once the preview is on screen (not competing with its paint)
+            self.after_paint(lambda: serial == self._open_serial and self._load(serial, path))
+
+        if not self._painted and _small_file(project_file(path), PREVIEW_INLINE_MAX_BYTES):
+            # `studio PROJECT`: nothing is on screen yet. Reading a small project.yaml here
+            # (≈ 3 ms with the vocabulary) makes the preview the window's first frame,
+            # instead of an "Opening …" frame painted while a worker reads it (≈ 10 ms of
+            # CPU more before the storyboard shows; docs/performance.md "startup_ratio").
+            try:
+                preview = read_preview_for_window(path)
+            except Exception as exc:  # noqa: BLE001 - the normal load reports it
+                previewed(None, exc)
+            else:
+                previewed(preview, None)
+            return
+        self._show_opening(path)
+        run_task(lambda: read_preview_for_window(path), previewed)
+
+    def _load(self, serial: int, path: Path) -> None:
+        """Load and validate ``path`` off the GUI thread, then :meth:`_loaded`."""
 
         def load() -> tuple[ProjectDocument, Project | None, StoreError | None]:
-            doc = load_project(Path(path))
+            from studio.project import load_project
             from studio.vocab import default_vocabulary
+
+            doc = load_project(path)
             default_vocabulary()
             recovered = read_autosave(doc.root, doc.project)
             try:
@@ -499,7 +594,40 @@ class MainWindow(QMainWindow):
                 return doc, recovered, exc
             return doc, recovered, None
 
-        run_task(load, lambda result, error: self._loaded(Path(path), result, error))
+        def done(result: tuple[ProjectDocument, Project | None, StoreError | None] | None,
+                 error: BaseException | None) -> None:
+            if serial == self._open_serial:  # else superseded by a later open_project
+                self._loaded(path, result, error)
+
+        run_task(load, done)
+
+    def _show_preview(self, preview: ProjectPreview) -> None:
+        """Paint ``preview``'s storyboard as the Shots page will show it; read only."""
+        from ui.pages.storyboard import PreviewPage
+
+        self._discard_preview()
+        self._build_workspace(preview.name, preview.client, preview.root)
+        page = PreviewPage(preview)
+        self.preview_page = page
+        self.page_holders["shots"].layout().addWidget(page)
+        self._restore_splitter(page)
+        self.page_stack.setCurrentWidget(self.page_holders["shots"])
+        self.page_buttons["shots"].setChecked(True)
+        self.setWindowTitle(self.tr("%1[*] — Brief Studio").replace("%1", preview.name))
+        self.setWindowModified(False)
+        self.previewShown.emit(preview)
+
+    def _discard_preview(self) -> None:
+        """Remove the preview's workspace (validation failed, or another project opens)."""
+        self._pending_page = None
+        if self.preview_page is None:
+            return
+        self.preview_page = None
+        if self.ctx is None and self.workspace is not None:
+            self.stack.removeWidget(self.workspace)
+            self.workspace.deleteLater()
+            self.workspace = None
+            self._update_title()
 
     def _show_opening(self, path: Path) -> None:
         """A plain "Opening …" page instead of the start screen while no project is open
@@ -514,6 +642,7 @@ class MainWindow(QMainWindow):
 
     def _leave_opening(self) -> None:
         """Back to the start screen when the project did not open."""
+        self._discard_preview()
         if self.ctx is None and self.stack.currentWidget() is not self.start:
             self.stack.setCurrentWidget(self.start)
 
@@ -661,6 +790,13 @@ class MainWindow(QMainWindow):
 
     def set_document(self, doc: ProjectDocument, *, store_ok: bool = True) -> ProjectContext:
         """Show ``doc`` (already loaded). Replaces any open project without asking."""
+        preview, self.preview_page = self.preview_page, None
+        pending_page, self._pending_page = self._pending_page, None
+        row = 0
+        if preview is not None and isValid(preview) and preview.project_root == doc.root:
+            # the validated page takes over the preview's thumbnails and selection
+            self._preview_thumbs = preview.take_thumbnails()
+            row = max(preview.current_row(), 0)
         self._teardown_project()
         self.store_ok = store_ok
         self.ctx = ProjectContext(doc, parent=self)
@@ -668,7 +804,7 @@ class MainWindow(QMainWindow):
         self.ctx.undo_stack.cleanChanged.connect(self._on_stack_changed)
         self.ctx.briefChanged.connect(lambda _s: self._update_title())
         self._forced_dirty = False
-        self._build_workspace()
+        self._build_workspace(doc.project.name, doc.project.client, doc.root)
         self.settings.add_recent(doc.root)
         if self.isVisible():
             self.after_paint(self.settings.save)  # an fsync: not before the first frame
@@ -687,6 +823,11 @@ class MainWindow(QMainWindow):
         else:
             self._attach_queue()
         self.show_page("shots")
+        self._preview_thumbs = None  # adopted by the Shots page (or not needed)
+        if row:
+            self._shots("select_row", row)
+        if pending_page is not None:
+            self.show_page(pending_page)  # clicked in the sidebar while the preview was up
         self.projectOpened.emit(self.ctx)
         return self.ctx
 
@@ -708,6 +849,8 @@ class MainWindow(QMainWindow):
 
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)
+        if event.type() == QEvent.Type.UpdateRequest:
+            self._painted = True
         # (events arrive while QMainWindow.__init__ runs, before _after_paint exists)
         if getattr(self, "_after_paint", None) and event.type() == QEvent.Type.UpdateRequest:
             # a posted call runs after this paint has been flushed
@@ -752,6 +895,7 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(self.workspace)
             self.workspace.deleteLater()
             self.workspace = None
+        self.preview_page = None  # it lived in that workspace
         self.pages.clear()
         if self.ctx is not None:
             self.ctx.close()
@@ -770,8 +914,8 @@ class MainWindow(QMainWindow):
         return True
 
     # ------------------------------------------------------------------ workspace
-    def _build_workspace(self) -> None:
-        assert self.ctx is not None
+    def _build_workspace(self, name: str, client: str, root: Path) -> None:
+        """The sidebar and the page stack (pages are built on first use)."""
         ws = QWidget()
         ws.setObjectName("workspace")
         lay = QHBoxLayout(ws)
@@ -783,10 +927,10 @@ class MainWindow(QMainWindow):
         slay = QVBoxLayout(side)
         slay.setContentsMargins(12, 18, 12, 14)
         slay.setSpacing(4)
-        self.project_label = QLabel(self.ctx.project.name)
+        self.project_label = QLabel(name)
         self.project_label.setObjectName("sidebarProject")
         self.project_label.setWordWrap(True)
-        self.client_label = QLabel(self.ctx.project.client or self.ctx.root.name)
+        self.client_label = QLabel(client or root.name)
         self.client_label.setObjectName("sidebarClient")
         self.client_label.setWordWrap(True)
         slay.addWidget(self.project_label)
@@ -813,10 +957,10 @@ class MainWindow(QMainWindow):
             self.page_buttons[key] = b
             slay.addWidget(b)
         slay.addStretch(1)
-        folder = QLabel(str(self.ctx.root.resolve()))
+        folder = QLabel(str(root.resolve()))
         folder.setObjectName("sidebarPath")
         folder.setWordWrap(True)
-        folder.setToolTip(str(self.ctx.root))
+        folder.setToolTip(str(root))
         slay.addWidget(folder)
         lay.addWidget(side)
         self.page_stack = QStackedWidget()
@@ -867,7 +1011,7 @@ class MainWindow(QMainWindow):
             page_cls = getattr(importlib.import_module(module), cls)
             if key == "shots" and self.isVisible():
                 # on screen: paint the storyboard first, build the editor a moment later
-                widget = page_cls(self.ctx, None, defer=True)
+                widget = page_cls(self.ctx, None, defer=True, thumbs=self._preview_thumbs)
             else:
                 widget = page_cls(self.ctx, None)
         except Exception as exc:  # noqa: BLE001 - a page failing must not take down the window
@@ -898,6 +1042,8 @@ class MainWindow(QMainWindow):
 
     def show_page(self, key: str) -> None:
         if self.ctx is None:
+            if self.preview_page is not None and key in PAGE_KEYS:
+                self._pending_page = key  # shown once the validated project is in
             return
         self.page(key)
         self.page_stack.setCurrentWidget(self.page_holders[key])
@@ -920,6 +1066,8 @@ class MainWindow(QMainWindow):
         if self.ctx is None or self._saving:
             return False
         self._after_save = then
+        from studio.project import ProjectDocument, save_project
+
         ctx = self.ctx
         snapshot = ProjectDocument(ctx.root, ctx.project.model_copy(deep=True),
                                    disk_sha256=ctx.doc.disk_sha256)
@@ -938,6 +1086,8 @@ class MainWindow(QMainWindow):
         if isinstance(error, SaveConflictError):
             choice = self._ask_conflict(str(error))
             if choice == "overwrite":
+                from studio.project import save_project
+
                 self._saving = True
                 run_task(lambda: save_project(snapshot, force=True),
                          lambda _r, e: self._saved(ctx, snapshot, index, e))
@@ -984,6 +1134,8 @@ class MainWindow(QMainWindow):
         """Save on the GUI thread (used when closing: the window is going away anyway)."""
         if self.ctx is None:
             return True
+        from studio.project import save_project
+
         try:
             save_project(self.ctx.doc)
         except SaveConflictError as exc:
@@ -1007,6 +1159,8 @@ class MainWindow(QMainWindow):
         if self.ctx is None or not self.is_dirty():
             self.autosave_timer.stop()
             return
+        from studio.yamlio import model_to_yaml
+
         text = model_to_yaml(self.ctx.project)
         path = autosave_path(self.ctx.root)
 

@@ -26,16 +26,12 @@ from PySide6.QtCore import (
 from studio.model import Beat, Character, DialogueLine, Shot
 from ui import commands
 from ui.context import ProjectContext
+from ui.widgets.shotcard import shot_card_data  # the card's roles and data live with the card
 
 log = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
 SHOT_MIME = "application/x-brief-studio-shot-row"
-
-ShotIdRole = Qt.ItemDataRole.UserRole + 1
-ShotRole = Qt.ItemDataRole.UserRole + 2
-ConsentRole = Qt.ItemDataRole.UserRole + 3  # list[str] of consent problems
-NumberRole = Qt.ItemDataRole.UserRole + 4
 
 
 def _tr(text: str) -> str:
@@ -65,24 +61,7 @@ class ShotListModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self.shots):
             return None
         shot = self.shots[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return shot.title or shot.id
-        if role == Qt.ItemDataRole.ToolTipRole:
-            problems = self.consent.get(shot.id) or []
-            tip = f"{shot.id} · " + _tr("%1s").replace("%1", f"{shot.duration:g}")
-            return tip + ("\n" + "\n".join(problems) if problems else "")
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return (_tr("Shot %1: %2, %3 seconds").replace("%1", str(index.row() + 1))
-                    .replace("%2", shot.title or shot.id).replace("%3", f"{shot.duration:g}"))
-        if role == ShotIdRole:
-            return shot.id
-        if role == ShotRole:
-            return shot
-        if role == ConsentRole:
-            return list(self.consent.get(shot.id) or [])
-        if role == NumberRole:
-            return index.row() + 1
-        return None
+        return shot_card_data(shot, index.row(), role, self.consent.get(shot.id) or [])
 
     def row_of(self, shot_id: str) -> int:
         for i, shot in enumerate(self.shots):

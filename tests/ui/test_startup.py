@@ -64,7 +64,9 @@ def test_first_frame_with_the_project_shows_the_storyboard_then_the_rest_arrives
     with qtbot.waitSignal(win.projectOpened, timeout=20_000):
         win.show()  # as `studio PROJECT` does: show, then open, in the same turn
         win.open_project(sample_copy)
-        assert win.stack.currentWidget() is win.opening_page  # not the start screen
+        # not the start screen: the storyboard's preview (tests/ui/test_startup_preview.py)
+        assert win.preview_page is not None
+        assert win.stack.currentWidget() is win.workspace
     qtbot.waitUntil(lambda: bool(spy.frames), timeout=5_000)
     first = spy.frames[0]
     assert first["storyboard"] == 6

@@ -6,6 +6,8 @@ warnings are recomputed off the GUI thread, debounced, from a copy of the projec
 Startup: with ``defer=True`` (the main window on screen) the page paints the storyboard
 first; the shot editor (some forty widgets and the vocabulary combos), the cameo names and
 the consent check follow one event-loop turn later. ``editor`` always returns a built editor.
+The storyboard's layout and the prompt pane live in :mod:`ui.pages.storyboard`, which the
+main window also uses to paint the first frame before the brief is validated.
 """
 
 from __future__ import annotations
@@ -19,16 +21,13 @@ from typing import Any
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
-    QItemSelectionModel,
     QModelIndex,
-    QSize,
     QStringListModel,
     Qt,
     QTimer,
 )
 from PySide6.QtGui import (
     QColor,
-    QFont,
     QKeySequence,
     QPaintEvent,
     QShortcut,
@@ -41,7 +40,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -50,9 +48,7 @@ from PySide6.QtWidgets import (
     QListView,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
-    QSplitter,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -64,14 +60,14 @@ from studio.compiler import compile_shot
 from studio.events import CONSENT_CHANGED, RESULT_ADDED, RESULT_CHANGED, Event
 from studio.linter import lint_shot
 from studio.model import Project, Shot, new_id
-from studio.project import MEDIA_DIR, REFERENCES_DIR
+from studio.project import REFERENCES_DIR
 from studio.vocab import default_vocabulary
 from ui import commands
 from ui.context import ProjectContext
 from ui.models import BeatsModel, DialogueModel, ShotListModel
+from ui.pages.storyboard import StoryboardPage, new_thumbnail_cache
 from ui.tasks import run_task
 from ui.widgets.listedit import ListEdit, TextLine
-from ui.widgets.shotcard import CARD_H, CARD_W, MARGIN, ShotCardDelegate
 from ui.widgets.thumbs import ThumbnailCache
 from ui.widgets.vocab_combo import VocabCombo
 
@@ -102,9 +98,6 @@ BADGE_TEXT = {
     "invalid": QT_TRANSLATE_NOOP("ShotEditor", "record invalid"),
     "pending": QT_TRANSLATE_NOOP("ShotEditor", "consent pending"),
 }
-SEVERITY_TEXT = {"error": QT_TRANSLATE_NOOP("PromptPane", "error"),
-                 "warning": QT_TRANSLATE_NOOP("PromptPane", "warning"),
-                 "info": QT_TRANSLATE_NOOP("PromptPane", "info")}
 
 
 def _tr(text: str) -> str:
@@ -562,65 +555,14 @@ class ShotEditor(QWidget):
         self._set(("references",), refs, self.tr("Remove reference"))
 
 
-class PromptPane(QWidget):
-    """The compiled prompt and the linter's findings for the current shot."""
+class ShotsPage(StoryboardPage):
+    """The storyboard (:class:`ui.pages.storyboard.StoryboardPage`) with the shot editor,
+    the strip's edits and the live prompt. ``thumbs``: a thumbnail cache to adopt (the
+    window's first-frame preview hands over the thumbnails it already loaded)."""
 
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 0, 0, 0)
-        head = QLabel(self.tr("Compiled prompt"))
-        head.setObjectName("paneTitle")
-        self.meta = QLabel("")
-        self.meta.setObjectName("paneMeta")
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setObjectName("promptText")
-        self.text.setAccessibleName(self.tr("Compiled prompt"))
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        self.text.setFont(mono)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        lint_head = QLabel(self.tr("Checks"))
-        lint_head.setObjectName("paneTitle")
-        self.lints = QLabel("")
-        self.lints.setObjectName("lintList")
-        self.lints.setWordWrap(True)
-        self.lints.setTextFormat(Qt.TextFormat.RichText)
-        self.lints.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.lints.setAccessibleName(self.tr("Linter warnings"))
-        lay.addWidget(head)
-        lay.addWidget(self.meta)
-        lay.addWidget(self.text, 3)
-        lay.addWidget(lint_head)
-        lay.addWidget(self.lints, 1)
-
-    def show_result(self, prompt: str, meta: str, lints: list[tuple[str, str]]) -> None:
-        if self.text.toPlainText() != prompt:
-            self.text.setPlainText(prompt)
-        self.meta.setText(meta)
-        if not lints:
-            self.lints.setText("<span style='color:#2e8b57'>✓ " + self.tr("No problems found")
-                               + "</span>")
-            return
-        rows = []
-        for severity, message in lints:
-            colour = "#d93f3f" if severity == "error" else "#c77700"
-            mark = "●"
-            safe = message.replace("&", "&amp;").replace("<", "&lt;")
-            rows.append(f"<div style='margin-bottom:4px'><span style='color:{colour}'>{mark}</span> "
-                        f"<b>{self._severity(severity)}</b>: {safe}</div>")
-        self.lints.setText("".join(rows))
-
-    def _severity(self, severity: str) -> str:
-        return self.tr(SEVERITY_TEXT[severity]) if severity in SEVERITY_TEXT else severity
-
-
-class ShotsPage(QWidget):
     def __init__(self, ctx: ProjectContext, parent: QWidget | None = None, *,
-                 defer: bool = False):
-        super().__init__(parent)
-        self.setObjectName("shotsPage")
+                 defer: bool = False, thumbs: ThumbnailCache | None = None):
+        super().__init__(ctx.root, parent)
         self.ctx = ctx
         self.status_callback: Any = None
         self._generation = 0
@@ -628,70 +570,22 @@ class ShotsPage(QWidget):
         self._cameo_badges: dict[str, str] | None = None
         self._editor: ShotEditor | None = None
         self.model = ShotListModel(ctx, self)
-        self.thumbs = ThumbnailCache(QSize(CARD_W * 2, 234), self)
-
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(16, 12, 16, 12)
-        lay.setSpacing(8)
-        header = QHBoxLayout()
-        title = QLabel(self.tr("Storyboard"))
-        title.setObjectName("pageTitle")
-        self.summary = QLabel("")
-        self.summary.setObjectName("pageMeta")
-        header.addWidget(title)
-        header.addSpacing(10)
-        header.addWidget(self.summary)
-        header.addStretch(1)
-        for text, tip, slot in (
-            (self.tr("+ Add shot"), self.tr("Add a shot after the selected one (Ctrl+Shift+N)"), self.add_shot),
-            (self.tr("Duplicate"), self.tr("Duplicate the selected shot (Ctrl+D)"), self.duplicate_shot),
-            (self.tr("Delete"), self.tr("Delete the selected shot (Del)"), self.delete_shot),
-            ("◀", self.tr("Move the shot left (Ctrl+Alt+Left)"), lambda: self.move_selected(-1)),
-            ("▶", self.tr("Move the shot right (Ctrl+Alt+Right)"), lambda: self.move_selected(1)),
-        ):
-            b = QPushButton(text)
-            b.setToolTip(tip)
-            b.setAccessibleName(tip.split(" (")[0])
-            b.setObjectName("stripButton")
-            b.clicked.connect(slot)
-            header.addWidget(b)
-        lay.addLayout(header)
-
-        self.strip = QListView()
-        self.strip.setObjectName("storyboard")
-        self.strip.setAccessibleName(self.tr("Storyboard: shots in order"))
-        self.strip.setModel(self.model)
-        self.strip.setViewMode(QListView.ViewMode.ListMode)
-        self.strip.setFlow(QListView.Flow.LeftToRight)
-        self.strip.setWrapping(False)
-        self.strip.setUniformItemSizes(True)
-        self.strip.setMouseTracking(True)
-        self.strip.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.strip.setFixedHeight(CARD_H + 2 * MARGIN + 22)
-        self.strip.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        if thumbs is not None:
+            thumbs.setParent(self)
+            self.thumbs = thumbs
+        else:
+            self.thumbs = new_thumbnail_cache(self)
+        self._build_storyboard()
+        for key, slot in (("add", self.add_shot), ("duplicate", self.duplicate_shot),
+                          ("delete", self.delete_shot),
+                          ("left", lambda: self.move_selected(-1)),
+                          ("right", lambda: self.move_selected(1))):
+            self.strip_buttons[key].clicked.connect(slot)
         self.strip.setDragEnabled(True)
         self.strip.setAcceptDrops(True)
         self.strip.setDropIndicatorShown(True)
         self.strip.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.strip.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.strip.setItemDelegate(ShotCardDelegate(self.thumbs, self.thumb_paths, self.strip))
-        self.thumbs.ready.connect(lambda _k: self.strip.viewport().update())
-        lay.addWidget(self.strip)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("shotsSplitter")
-        self.editor_scroll = QScrollArea()
-        self.editor_scroll.setObjectName("editorScroll")
-        self.editor_scroll.setWidgetResizable(True)
-        self.editor_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.prompt = PromptPane()
-        self.splitter.addWidget(self.editor_scroll)
-        self.splitter.addWidget(self.prompt)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([720, 480])
-        lay.addWidget(self.splitter, 1)
 
         self.strip.selectionModel().currentChanged.connect(self._current_changed)
         self.model.rowsInserted.connect(self._update_summary)
@@ -759,29 +653,12 @@ class ShotsPage(QWidget):
         if self.status_callback:
             self.status_callback(message)
 
-    def thumb_paths(self, shot: Shot) -> list[Path]:
-        root = self.ctx.root
-        paths = []
-        if shot.selected_take:
-            paths.append(root / MEDIA_DIR / shot.selected_take / "thumb.jpg")
-        paths.extend(root / r for r in shot.references)
-        return paths
-
-    def current_row(self) -> int:
-        idx = self.strip.currentIndex()
-        return idx.row() if idx.isValid() else -1
+    def storyboard_shots(self) -> list[Shot]:
+        return self.ctx.project.shots
 
     def current_shot_id(self) -> str | None:
         row = self.current_row()
         return self.model.shots[row].id if 0 <= row < len(self.model.shots) else None
-
-    def select_row(self, row: int) -> None:
-        if not 0 <= row < self.model.rowCount():
-            return
-        index = self.model.index(row)
-        self.strip.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        self.strip.scrollTo(index)
 
     def select_shot(self, shot_id: str) -> None:
         self.select_row(self.model.row_of(shot_id))
@@ -792,11 +669,6 @@ class ShotsPage(QWidget):
             self._editor.set_shot(shot_id)  # a deferred editor binds to the current shot
         self.schedule_refresh()
 
-    def _update_summary(self, *_args: Any) -> None:  # noqa: ANN401
-        shots = self.ctx.project.shots
-        total = sum(s.duration for s in shots)
-        self.summary.setText(self.tr("%n shot(s)", "", len(shots)) + " · "
-                             + self.tr("%1s").replace("%1", f"{total:g}"))
 
     def _on_brief_changed(self, shot_id: str) -> None:
         self._update_summary()

@@ -1,9 +1,18 @@
-"""The storyboard card: thumbnail, number, title, duration, size/movement, consent badge."""
+"""The storyboard card: thumbnail, number, title, duration, size/movement, consent badge.
+
+A card reads only a shot's id, title, duration, direction (shot size, movement, lens),
+cameos, references and selected take, so it paints a :class:`studio.model.Shot` and the
+window's first-frame :class:`studio.preview.ShotPreview` alike; :func:`shot_card_data` is
+what both storyboard models (ui.models.ShotListModel, ui.pages.storyboard.PreviewShotModel)
+answer per role. This module must not import pydantic or the brief's models
+(docs/performance.md "startup_ratio").
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -23,10 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.model import Shot
 from studio.vocab import default_vocabulary
-from ui.models import ConsentRole, NumberRole, ShotRole
 from ui.widgets.thumbs import ThumbnailCache
+
+ShotIdRole = Qt.ItemDataRole.UserRole + 1
+ShotRole = Qt.ItemDataRole.UserRole + 2  # the shot (studio.model.Shot or a ShotPreview)
+ConsentRole = Qt.ItemDataRole.UserRole + 3  # list[str] of consent problems
+NumberRole = Qt.ItemDataRole.UserRole + 4
 
 CARD_W = 208
 THUMB_H = 117
@@ -39,7 +51,33 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("ShotCardDelegate", text)
 
 
-def shot_summary(shot: Shot) -> str:
+def _tr_models(text: str) -> str:
+    return QCoreApplication.translate("ShotModels", text)
+
+
+def shot_card_data(shot: Any, row: int, role: int, problems: list[str]) -> Any:  # noqa: ANN401
+    """What a storyboard model answers for ``shot`` at ``row`` (``problems``: its consent
+    problems, empty until checked) for ``role``; None for other roles."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return shot.title or shot.id
+    if role == Qt.ItemDataRole.ToolTipRole:
+        tip = f"{shot.id} · " + _tr_models("%1s").replace("%1", f"{shot.duration:g}")
+        return tip + ("\n" + "\n".join(problems) if problems else "")
+    if role == Qt.ItemDataRole.AccessibleTextRole:
+        return (_tr_models("Shot %1: %2, %3 seconds").replace("%1", str(row + 1))
+                .replace("%2", shot.title or shot.id).replace("%3", f"{shot.duration:g}"))
+    if role == ShotIdRole:
+        return shot.id
+    if role == ShotRole:
+        return shot
+    if role == ConsentRole:
+        return list(problems)
+    if role == NumberRole:
+        return row + 1
+    return None
+
+
+def shot_summary(shot: Any) -> str:  # noqa: ANN401 - a Shot or a ShotPreview
     vocab = default_vocabulary()
     d = shot.direction
     bits = [_tr("%1s").replace("%1", f"{shot.duration:g}")]
@@ -56,7 +94,7 @@ def shot_summary(shot: Shot) -> str:
 class ShotCardDelegate(QStyledItemDelegate):
     """Paints one shot card. ``thumb_for(shot)`` names the image to show, if any."""
 
-    def __init__(self, thumbs: ThumbnailCache, thumb_for: Callable[[Shot], list[Path]],
+    def __init__(self, thumbs: ThumbnailCache, thumb_for: Callable[[Any], list[Path]],
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.thumbs = thumbs
@@ -69,7 +107,7 @@ class ShotCardDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         shot = index.data(ShotRole)
-        if not isinstance(shot, Shot):
+        if shot is None:
             return
         pal = QApplication.palette()  # the view's palette is transparent under the style sheet
         rect: QRect = option.rect.adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)  # type: ignore[attr-defined]
