@@ -621,7 +621,7 @@ class QueueIndicator(QLabel):
     def __init__(self, bridge: QueueBridge, parent: QWidget | None = None):
         super().__init__(bridge.status_text(), parent)
         self.setObjectName("queueIndicator")
-        self.setToolTip("Jobs in the generation queue")
+        self.setToolTip(self.tr("Jobs in the generation queue"))
         bridge.statusTextChanged.connect(self.setText)
         bridge.problem.connect(self._problem)
 

@@ -851,6 +851,97 @@
     </message>
 </context>
 <context>
+    <name>DeriveDialog</name>
+    <message>
+        <location filename="../../ui/library/derive.py" line="+39"/>
+        <source>Remix take</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Extend take</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>%1 %2 — Brief Studio</source>
+        <extracomment>emitted after enqueueing: (job id, status, error or &quot;&quot;)</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>&lt;b&gt;%1&lt;/b&gt; of shot &lt;b&gt;%2&lt;/b&gt; · %3&lt;br&gt;&lt;span style=&apos;color:palette(mid)&apos;&gt;remote %4&lt;/span&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Describe the change: the same take, but…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+16"/>
+        <source>Remix prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-14"/>
+        <source>What happens next, as the take continues…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+13"/>
+        <source>Extension prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-11"/>
+        <source>Extension length</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Estimating…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>From</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Continue for</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Queue remix</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Queue extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue it (Ctrl+Enter)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <source>Write a prompt to see the estimated cost.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>Could not queue: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>DetailsPanel</name>
     <message>
         <location filename="../../ui/library/panels.py" line="+448"/>
@@ -1434,11 +1525,12 @@
     </message>
     <message>
         <location line="+1"/>
+        <location line="+49"/>
         <source>Compare A/B</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-48"/>
         <source>Select two takes (Ctrl+click) and compare them in sync</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1484,7 +1576,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+33"/>
+        <source>Preview</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Cannot read takes: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1501,6 +1598,11 @@
     <message>
         <location line="+1"/>
         <source>%1 takes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%1 · %2 ms</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1709,7 +1811,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/mainwindow.py" line="+76"/>
+        <location filename="../../ui/mainwindow.py" line="+96"/>
         <source>&amp;System</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1724,8 +1826,9 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+10"/>
         <source>Brief</source>
+        <extracomment>before the window&apos;s first frame, a project.yaml up to this size is previewed on the GUI thread (a few ms) rather than in a worker (see open_project)</extracomment>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1749,8 +1852,9 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+186"/>
+        <location line="+217"/>
         <source>&amp;File</source>
+        <extracomment>the first frame of a project is a preview, read but not yet validated (module doc)</extracomment>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1947,13 +2051,13 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+89"/>
-        <location line="+25"/>
+        <location line="+92"/>
+        <location line="+96"/>
         <source>Opening %1…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Could not open %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1968,7 +2072,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+220"/>
+        <location line="+235"/>
         <source>studio.db cannot be used: %1
 
 Reopen the project to rebuild the index of takes.</source>
@@ -1980,12 +2084,12 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+84"/>
         <source>Saved %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+57"/>
         <source>Autosave failed: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2000,17 +2104,18 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-811"/>
+        <location line="-911"/>
         <source>No recent projects</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+12"/>
+        <location line="+143"/>
         <source>%1[*] — Brief Studio</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="-105"/>
         <source>Open a project folder</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2026,7 +2131,7 @@ Reopen the project to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+131"/>
         <source>Could not open the project</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2136,18 +2241,18 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+77"/>
+        <location line="+91"/>
         <source>Generation queue status</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+71"/>
-        <location line="+410"/>
+        <location line="+72"/>
+        <location line="+420"/>
         <source>%1 (%2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-354"/>
+        <location line="-364"/>
         <source>This page needs studio.db, which cannot be used right now. The brief and the shots can still be edited and saved. Close the project and open it again to rebuild the index of takes.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2157,24 +2262,24 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+50"/>
         <source>Saving…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+24"/>
         <source>Not saved: the file changed on disk.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+41"/>
+        <location line="+43"/>
         <location line="+3"/>
         <source>Could not save</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-43"/>
+        <location line="-45"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2199,7 +2304,7 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+68"/>
         <source>Unsaved changes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2302,7 +2407,7 @@ Recover them? They stay unsaved until you save.</source>
 <context>
     <name>PromptPane</name>
     <message>
-        <location filename="../../ui/pages/shots.py" line="+105"/>
+        <location filename="../../ui/pages/storyboard.py" line="+51"/>
         <source>error</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2317,7 +2422,7 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+465"/>
+        <location line="+15"/>
         <location line="+7"/>
         <source>Compiled prompt</source>
         <translation type="unfinished"></translation>
@@ -2772,6 +2877,15 @@ Recover them? They stay unsaved until you save.</source>
     </message>
 </context>
 <context>
+    <name>QueueIndicator</name>
+    <message>
+        <location filename="../../ui/queue_bridge.py" line="+624"/>
+        <source>Jobs in the generation queue</source>
+        <extracomment>niceness the worker process runs at (Unix): the window&apos;s GUI thread wins the CPU over polling, downloads and take verification whenever both want it; idle cores still go to the worker, so the queue is only slower when the machine is saturated</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>QueuePage</name>
     <message>
         <location filename="../../ui/pages/queue.py" line="+51"/>
@@ -3052,7 +3166,7 @@ Recover them? They stay unsaved until you save.</source>
 <context>
     <name>ShotEditor</name>
     <message>
-        <location filename="../../ui/pages/shots.py" line="-427"/>
+        <location filename="../../ui/pages/shots.py" line="+169"/>
         <source>Shot</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3133,7 +3247,7 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-126"/>
+        <location line="-123"/>
         <source>consent active</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3168,7 +3282,7 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+130"/>
+        <location line="+127"/>
         <location line="+49"/>
         <source>Set %1</source>
         <translation type="unfinished"></translation>
@@ -3480,7 +3594,7 @@ Recover them? They stay unsaved until you save.</source>
 <context>
     <name>ShotModels</name>
     <message>
-        <location filename="../../ui/models.py" line="+321"/>
+        <location filename="../../ui/models.py" line="+300"/>
         <source>Edit beat</source>
         <extracomment>Edit &gt; Undo texts: (edit, add, remove), QT_TRANSLATE_NOOP(&quot;ShotModels&quot;, ...)</extracomment>
         <translation type="unfinished"></translation>
@@ -3580,17 +3694,18 @@ Recover them? They stay unsaved until you save.</source>
 <context>
     <name>ShotsPage</name>
     <message>
-        <location filename="../../ui/pages/shots.py" line="+75"/>
+        <location filename="../../ui/pages/storyboard.py" line="+35"/>
         <source>Storyboard</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+11"/>
         <source>+ Add shot</source>
+        <extracomment>the strip&apos;s buttons by action: add, duplicate, delete, left, right</extracomment>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Add a shot after the selected one (Ctrl+Shift+N)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3600,7 +3715,7 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Duplicate the selected shot (Ctrl+D)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3610,7 +3725,7 @@ Recover them? They stay unsaved until you save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Delete the selected shot (Del)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3629,21 +3744,13 @@ Recover them? They stay unsaved until you save.</source>
         <source>Storyboard: shots in order</source>
         <translation type="unfinished"></translation>
     </message>
-    <message numerus="yes">
-        <location line="+136"/>
-        <source>%n shot(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
-    </message>
     <message>
-        <location line="+1"/>
+        <location line="+58"/>
         <source>%1s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location filename="../../ui/pages/shots.py" line="+204"/>
         <source>New shot</source>
         <translation type="unfinished"></translation>
     </message>

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,7 +36,8 @@ from ui.tasks import run_task
 log = logging.getLogger(__name__)
 
 REPLAN_DELAY_MS = 250
-TITLES = {"remix": "Remix take", "extend": "Extend take"}
+TITLES = {"remix": QT_TRANSLATE_NOOP("DeriveDialog", "Remix take"),
+          "extend": QT_TRANSLATE_NOOP("DeriveDialog", "Extend take")}
 
 
 class DeriveDialog(QDialog):
@@ -53,14 +54,18 @@ class DeriveDialog(QDialog):
         self.ctx, self.info, self.kind = ctx, info, kind
         self.plan: Plan | None = None
         self._generation = 0
-        self.setWindowTitle(f"{TITLES[kind]} {info['id']} — Brief Studio")
+        self.setWindowTitle(self.tr("%1 %2 — Brief Studio").replace("%1", self.tr(TITLES[kind]))
+                            .replace("%2", info["id"]))
         self.setMinimumWidth(520)
 
         made = " · ".join(x for x in (info.get("provider"), info.get("model")) if x)
         about = QLabel(
-            f"<b>{html.escape(info['id'])}</b> of shot <b>{html.escape(info['shot'] or '—')}</b>"
-            f" · {html.escape(made)}<br><span style='color:palette(mid)'>remote "
-            f"{html.escape(info.get('remote_id') or '—')}</span>")
+            self.tr("<b>%1</b> of shot <b>%2</b> · %3<br><span style='color:palette(mid)'>"
+                    "remote %4</span>")
+            .replace("%1", html.escape(info["id"]))
+            .replace("%2", html.escape(info["shot"] or "—"))
+            .replace("%3", html.escape(made))
+            .replace("%4", html.escape(info.get("remote_id") or "—")))
         about.setTextFormat(Qt.TextFormat.RichText)
         about.setWordWrap(True)
 
@@ -68,35 +73,36 @@ class DeriveDialog(QDialog):
         self.prompt.setTabChangesFocus(True)
         self.prompt.setMinimumHeight(110)
         if kind == "remix":
-            self.prompt.setPlaceholderText("Describe the change: the same take, but…")
+            self.prompt.setPlaceholderText(self.tr("Describe the change: the same take, but…"))
             self.prompt.setPlainText(info.get("prompt") or "")
-            self.prompt.setAccessibleName("Remix prompt")
+            self.prompt.setAccessibleName(self.tr("Remix prompt"))
         else:
-            self.prompt.setPlaceholderText("What happens next, as the take continues…")
-            self.prompt.setAccessibleName("Extension prompt")
+            self.prompt.setPlaceholderText(self.tr("What happens next, as the take continues…"))
+            self.prompt.setAccessibleName(self.tr("Extension prompt"))
         self.seconds = QComboBox(self)
-        self.seconds.setAccessibleName("Extension length")
+        self.seconds.setAccessibleName(self.tr("Extension length"))
         for d in durations or [4.0, 8.0, 12.0]:
             self.seconds.addItem(f"{d:g} s", float(d))
 
-        self.summary = QLabel("Estimating…", self)
+        self.summary = QLabel(self.tr("Estimating…"), self)
         self.summary.setObjectName("deriveSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
 
         form = QFormLayout()
-        form.addRow("From", about)
-        form.addRow("Remix prompt" if kind == "remix" else "Extension prompt", self.prompt)
+        form.addRow(self.tr("From"), about)
+        form.addRow(self.tr("Remix prompt") if kind == "remix" else self.tr("Extension prompt"),
+                    self.prompt)
         if kind == "extend":
-            form.addRow("Continue for", self.seconds)
+            form.addRow(self.tr("Continue for"), self.seconds)
         else:
             self.seconds.hide()  # a remix keeps the take's length
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("Queue remix" if kind == "remix" else "Queue extension")
-        self.ok.setToolTip("Queue it (Ctrl+Enter)")
+        self.ok.setText(self.tr("Queue remix") if kind == "remix" else self.tr("Queue extension"))
+        self.ok.setToolTip(self.tr("Queue it (Ctrl+Enter)"))
         self.ok.setEnabled(False)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -140,7 +146,7 @@ class DeriveDialog(QDialog):
         text = self.prompt_text()
         if not text:
             self.plan = None
-            self.summary.setText("Write a prompt to see the estimated cost.")
+            self.summary.setText(self.tr("Write a prompt to see the estimated cost."))
             return
         root, project, rid = self.ctx.root, self.ctx.project, self.info["id"]
         kind, seconds = self.kind, self.seconds_value()
@@ -176,8 +182,8 @@ class DeriveDialog(QDialog):
 
     def _enqueued(self, result: tuple[str, str, str] | None, error: BaseException | None) -> None:
         if error is not None or result is None:
-            self.summary.setText(f"<span style='color:#c0392b'>Could not queue: "
-                                 f"{html.escape(str(error))}</span>")
+            text = html.escape(self.tr("Could not queue: %1").replace("%1", str(error)))
+            self.summary.setText(f"<span style='color:#c0392b'>{text}</span>")
             self.ok.setEnabled(True)
             return
         self.queued.emit(*result)

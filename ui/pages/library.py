@@ -200,8 +200,8 @@ class LibraryPage(QWidget):
         side.addWidget(self.preview)
         side.addWidget(scroll)
         side.setSizes([300, 400])
-        self.tabs.addTab(side, "Preview")
-        self.tabs.addTab(self.compare, "Compare A/B")
+        self.tabs.addTab(side, self.tr("Preview"))
+        self.tabs.addTab(self.compare, self.tr("Compare A/B"))
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(left)
@@ -281,7 +281,8 @@ class LibraryPage(QWidget):
         count = f"{total:,}{more}"
         text = (self.tr("%1 take") if total == 1 and not more
                 else self.tr("%1 takes")).replace("%1", count)
-        self.status.setText(f"{text} · {self._query_ms:.0f} ms")
+        self.status.setText(self.tr("%1 · %2 ms").replace("%1", text)
+                            .replace("%2", f"{self._query_ms:.0f}"))
 
     def _core_event(self, event: events.Event) -> None:
         if event.kind == events.RESULT_ADDED:
