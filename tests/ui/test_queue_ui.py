@@ -163,3 +163,28 @@ def test_settings_dialog_stores_key_in_keyring_only(qtbot, memory_keyring,  # ty
         assert b"sk-dialog-secret" not in settings_path().read_bytes()
     finally:
         tasks.set_synchronous(False)
+
+
+def test_retry_is_offered_for_a_job_held_by_a_rejected_key(qtbot, ctx: ProjectContext) -> None:  # type: ignore[no-untyped-def]
+    from studio.queue import jobs as J
+    from studio.queue.engine import key_rejected_reason
+    from studio.queue.enqueue import enqueue, plan
+    from studio.store import Store
+    from ui.pages.queue import QueuePage
+
+    enqueue(ctx.root, plan(ctx.root, ctx.project, ["s01-ridge-dawn"], "openai", variants=1))
+    store = Store.for_project(ctx.root)
+    with store.session() as conn:
+        (job,) = J.list_jobs(conn)
+        conn.execute("UPDATE jobs SET error = ? WHERE id = ?",
+                     (key_rejected_reason("openai"), job.id))
+    page = QueuePage(ctx, start_engine=False)
+    qtbot.addWidget(page)
+    select_row(page, 0)
+    assert page.model.job(0).status == "queued"
+    assert page.retry_button.isEnabled()
+    page.retry_button.click()
+    assert page.model.job(0).status == "queued"
+    assert not page.model.job(0).error
+    select_row(page, 0)
+    assert not page.retry_button.isEnabled()  # an ordinary queued job has nothing to retry

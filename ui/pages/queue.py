@@ -377,8 +377,7 @@ class QueuePage(QWidget):
     def _update_buttons(self, *_args: Any) -> None:  # noqa: ANN401
         jobs = self._selected_jobs()
         self.cancel_button.setEnabled(any(j.status in (*J.ACTIVE, J.BLOCKED) for j in jobs))
-        self.retry_button.setEnabled(any(j.status in (J.FAILED, J.CANCELLED, J.BLOCKED)
-                                         or j.needs_decision for j in jobs))
+        self.retry_button.setEnabled(any(_retryable(j) for j in jobs))
         self.abandon_button.setVisible(any(j.needs_decision for j in self.model.jobs()))
         self.abandon_button.setEnabled(any(j.needs_decision for j in jobs))
         self.remove_button.setEnabled(any(j.status in J.TERMINAL for j in jobs))
@@ -424,8 +423,7 @@ class QueuePage(QWidget):
             else:
                 retry_job(root, job.id, bus)
 
-        jobs = [j for j in self._selected_jobs()
-                if j.status in (J.FAILED, J.CANCELLED, J.BLOCKED) or j.needs_decision]
+        jobs = [j for j in self._selected_jobs() if _retryable(j)]
         self._act(self.tr("Retry"), retry, jobs)
 
     @Slot()
@@ -441,3 +439,10 @@ class QueuePage(QWidget):
 
         jobs = [j for j in self._selected_jobs() if j.status in J.TERMINAL]
         self._act(self.tr("Remove"), lambda r, j, b: remove(r, j.id, b), jobs)
+
+
+def _retryable(job: J.Job) -> bool:
+    """Failed, cancelled or blocked; waiting for a decision; or held because the provider
+    rejected its key (retrying sends it again, e.g. after the key was fixed elsewhere)."""
+    held = job.status == J.QUEUED and (job.error or "").startswith("key rejected by ")
+    return job.status in (J.FAILED, J.CANCELLED, J.BLOCKED) or job.needs_decision or held
