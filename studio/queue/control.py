@@ -64,7 +64,7 @@ def _remote_cancel(root: Path, job: J.Job) -> None:
 def retry_job(root: Path, job_ref: str, bus: EventBus | None = None) -> J.Job:
     """Put a failed/cancelled/blocked job back in the queue (consent and budget re-checked)."""
     from studio.project import load_project
-    from studio.queue.enqueue import check_job_consent
+    from studio.queue.enqueue import check_job_consent, check_references
 
     doc = load_project(root)
     store = Store.for_project(root)
@@ -80,8 +80,12 @@ def retry_job(root: Path, job_ref: str, bus: EventBus | None = None) -> J.Job:
         except KeyError:
             raise QueueError(f"shot {job.shot_id} is no longer in the brief") from None
         consent = check_job_consent(root, doc.project, shot, job.kind, job.cameos)
+        references = check_references(
+            root, ((job.request or {}).get("params") or {}).get("references") or [])
         if consent:
             reason = "consent: " + "; ".join(consent)
+        elif references:
+            reason = references
         elif doc.project.budget_usd is not None:
             spent = J.committed_spend(conn, exclude=job.id)
             if spent + job.cost_estimate > doc.project.budget_usd + 1e-9:

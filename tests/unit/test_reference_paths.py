@@ -99,6 +99,24 @@ def test_enqueue_blocks_a_reference_outside(sample_copy: Path, outside: Path) ->
     assert jobs["s02-lace-up"].status == J.QUEUED
 
 
+
+def test_retry_blocks_a_job_whose_stored_reference_is_outside(sample_copy: Path,
+                                                             outside: Path) -> None:
+    """A job queued before the rule (or edited in the database) is re-checked on retry."""
+    from studio.queue.control import retry_job
+
+    doc = load_project(sample_copy)
+    (job,) = enqueue(sample_copy, plan(sample_copy, doc.project, ["s01-ridge-dawn"], "veo"))
+    store = Store.for_project(sample_copy)
+    with store.session() as conn:
+        request = dict(job.request)
+        request["params"] = {**request["params"], "references": ["../secret.png"]}
+        conn.execute("UPDATE jobs SET status = ?, request_json = ? WHERE id = ?",
+                     (J.FAILED, json.dumps(request), job.id))
+    retried = retry_job(sample_copy, job.id)
+    assert retried.status == J.BLOCKED
+    assert (retried.error or "").startswith("reference: '../secret.png'")
+
 def _spec(root: Path, provider: str, model: str, refs: list[str]) -> JobSpec:
     return JobSpec(job_id="job-x", root=root, provider=provider, model=model,
                    params={"prompt": "a ridge at dawn", "model": model, "duration": 8,
