@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import stat
 import zipfile
 import zlib
@@ -101,7 +102,17 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
+#: the hidden temp name an export writes to before its one rename (see export_bundle)
+_EXPORT_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]+\.part$")
+
+
 def _open(path: Path) -> zipfile.ZipFile:
+    if _EXPORT_TEMP.match(path.name) and path.is_file():
+        # debris of an export that was stopped before its rename: even if its bytes happen
+        # to be complete, it is not a bundle anyone was handed
+        raise BundleError(
+            f"{path}: the temporary file of an export that did not finish (it was never "
+            "renamed to its bundle name); export again, and delete this file")
     try:
         return zipfile.ZipFile(path)
     except FileNotFoundError:

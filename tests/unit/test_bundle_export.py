@@ -207,6 +207,22 @@ def test_cli_export_verify_import(project: Path, tmp_path: Path,
     assert "6 take(s)" in capsys.readouterr().out
 
 
+def test_export_temp_debris_is_never_taken_for_a_bundle(project: Path, tmp_path: Path) -> None:
+    """An export killed after writing every byte but before its rename leaves a hidden .part
+    file: verify and import refuse it by name, even though its contents are complete."""
+    out = tmp_path / "b.briefbundle.zip"
+    export_bundle(project, out)
+    debris = tmp_path / ".b.briefbundle.zip.k3j9x_a1.part"
+    debris.write_bytes(out.read_bytes())
+    report = verify_bundle(debris)
+    assert not report.ok
+    assert "did not finish" in report.problems[0]
+    with pytest.raises(BundleError, match="did not finish"):
+        import_bundle(debris, tmp_path / "imported")
+    assert not (tmp_path / "imported").exists()
+    assert verify_bundle(out).ok
+
+
 def test_cli_verify_reports_tampering(project: Path, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "b.zip"
