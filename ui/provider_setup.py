@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from studio.errors import StudioError
 from studio.keys import FIX_HINT, env_var_names, get_key, key_source, keyring_usable, set_key
 from studio.providers.base import ProviderCaps
-from ui.tasks import run_task
+from ui.tasks import alive, run_task
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ class ProviderSetupWidget(QFrame):
 
         def done(result: tuple[bool, dict[str, tuple[str, str]]] | None,
                  error: BaseException | None) -> None:
-            if not _alive(self):
+            if not alive(self):
                 return
             if error is not None or result is None:
                 log.warning("could not read key states: %s", type(error).__name__)
@@ -333,7 +333,7 @@ class ProviderSetupWidget(QFrame):
         self._show_result(provider_id, None, self.tr("Saving the key in the keyring…"))
 
         def done(_r: Any, error: BaseException | None) -> None:  # noqa: ANN401
-            if not _alive(self):
+            if not alive(self):
                 return
             if error is not None:
                 text = str(error) if isinstance(error, StudioError) else self.tr(
@@ -358,7 +358,7 @@ class ProviderSetupWidget(QFrame):
         self._show_result(provider_id, None, self.tr("Testing…"))
 
         def done(result: ConnectionResult | None, error: BaseException | None) -> None:
-            if not _alive(button):
+            if not alive(button):
                 return
             button.setEnabled(True)
             if error is not None or result is None:
@@ -389,7 +389,7 @@ class ProviderSetupWidget(QFrame):
             if error is not None:
                 self._show_result("previz", False, str(error))
                 return
-            if _alive(self.previz_only):
+            if alive(self.previz_only):
                 self._show_result("previz", True, self.tr(
                     "Previz only: shots render as offline animatics. Add keys any time in "
                     "Settings (Ctrl+,)."))
@@ -397,13 +397,6 @@ class ProviderSetupWidget(QFrame):
 
         run_task(work, done)
 
-
-def _alive(widget: QWidget) -> bool:
-    try:
-        widget.objectName()
-    except RuntimeError:  # the C++ object is gone (the window closed meanwhile)
-        return False
-    return True
 
 
 class ProviderSetupDialog(QDialog):

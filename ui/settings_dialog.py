@@ -33,7 +33,7 @@ from studio.keys import env_var_names, key_source, set_key
 from studio.providers.base import ProviderCaps
 from studio.providers.registry import _load_table, table_path
 from studio.settings import ProviderSettings, Settings, load_settings, save_settings
-from ui.tasks import run_task
+from ui.tasks import alive, run_task
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class ProviderTab(QWidget):
 
     def _key_state_read(self, generation: int, source: str | None,
                         error: BaseException | None) -> None:
-        if not _alive(self) or generation != self._generation:
+        if not alive(self) or generation != self._generation:
             return  # the tab is gone, or a newer read or store is on its way
         assert self.key_state is not None
         self.checking = False
@@ -154,7 +154,7 @@ class ProviderTab(QWidget):
         pid = self.caps.id
 
         def done(_r: Any, error: BaseException | None) -> None:  # noqa: ANN401
-            if not _alive(self):
+            if not alive(self):
                 return
             if error is not None:
                 text = str(error) if isinstance(error, StudioError) else type(error).__name__
@@ -249,10 +249,3 @@ class SettingsDialog(QDialog):
 
         run_task(lambda: save_settings(new), done)
 
-
-def _alive(widget: QWidget) -> bool:
-    try:
-        widget.objectName()
-    except RuntimeError:  # the C++ object is gone (the dialog closed meanwhile)
-        return False
-    return True

@@ -85,6 +85,11 @@ def _noop() -> None:
     return None
 
 
+def alive(obj: QObject) -> bool:
+    """Whether ``obj``'s C++ side still exists (a dialog closed while its task ran)."""
+    return shiboken6.isValid(obj)
+
+
 def run_task(func: Callable[[], Any], on_done: Done | None = None) -> None:
     if _synchronous:
         try:

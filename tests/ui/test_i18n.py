@@ -5,7 +5,6 @@ open sample project has an accessible name (or a QLabel buddy). Offscreen."""
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from studio.project import load_project
 from ui import tasks
 from ui.i18n import install_translator
 from ui.mainwindow import PAGE_KEYS, MainWindow, probe_store
-from ui.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -105,18 +103,6 @@ def test_no_catalogue_for_the_locale_falls_back_silently(german_qm: Path) -> Non
 
 
 # --- accessibility -------------------------------------------------------------------
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # noqa: ANN001
-    settings = Settings(path=tmp_path / "ui-settings.json")
-    win = MainWindow(settings, restore_geometry=False)
-    win.start_queue = False
-    qtbot.addWidget(win)
-    yield win
-    win.interactive = False
-    win.close()
-    tasks.wait_for_tasks()
 
 
 CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QSlider)

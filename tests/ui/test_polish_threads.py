@@ -26,7 +26,6 @@ from ui import app as ui_app
 from ui import tasks
 from ui.context import ProjectContext
 from ui.mainwindow import MainWindow
-from ui.settings import Settings
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
@@ -230,17 +229,6 @@ def test_shutdown_waits_briefly_for_running_tasks(caplog: pytest.LogCaptureFixtu
 
 
 # --- Open the sample project ----------------------------------------------------------------
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # noqa: ANN001
-    win = MainWindow(Settings(path=tmp_path / "ui-settings.json"), restore_geometry=False)
-    win.start_queue = False
-    qtbot.addWidget(win)
-    yield win
-    win.interactive = False
-    win.close()
-    tasks.wait_for_tasks()
 
 
 def test_open_sample_copies_off_the_gui_thread(window: MainWindow, qtbot, sample_copy: Path,  # noqa: ANN001
