@@ -3,11 +3,13 @@ user's own writable copy of the sample project."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -79,9 +81,41 @@ def sample_project_copy() -> Path:
     source = sample_project()
     if not (source / "project.yaml").is_file():
         raise StudioError(f"{source}: the sample project is not installed with this build")
-    tmp: Path | None = None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        lock = _copy_lock(dest.parent.parent / ".sample-copy.lock")
+    except OSError as exc:
+        raise StudioError(f"{dest}: cannot make a copy of the sample project: "
+                          f"{exc.strerror or exc}") from exc
+    with lock:
+        # checked again under the lock: a concurrent first run (another window, a script) may
+        # have finished the copy while this one waited — its copy must not be moved aside
+        if (dest / "project.yaml").is_file():
+            log.info("another process copied the sample to %s first; using it", dest)
+            return dest
+        return _copy_sample(source, dest)
+
+
+@contextlib.contextmanager
+def _copy_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock (``flock``, dropped by the OS if the holder dies) serialising first
+    runs, across processes and threads; where there is no ``fcntl`` the copy runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _copy_sample(source: Path, dest: Path) -> Path:
+    tmp: Path | None = None
+    try:
         if dest.exists():
             # a folder without project.yaml is not a copy we made; keep it, out of the way
             aside = dest.with_name(f"{SAMPLE_NAME}.incomplete-{os.getpid()}")

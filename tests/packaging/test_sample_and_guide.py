@@ -111,13 +111,16 @@ def test_concurrent_first_runs_make_one_copy(isolated_env: Path) -> None:
     results: list[Path] = []
     errors: list[BaseException] = []
 
+    start = threading.Barrier(8)
+
     def first_run() -> None:
         try:
+            start.wait()
             results.append(sample_project_copy())
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=first_run) for _ in range(4)]
+    threads = [threading.Thread(target=first_run) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
@@ -127,6 +130,29 @@ def test_concurrent_first_runs_make_one_copy(isolated_env: Path) -> None:
     copy = results[0]
     assert sorted(p.name for p in copy.parent.iterdir()) == ["aurora-launch"]
     assert set(tree_digest(copy)) == shipped_files(SHIPPED)
+
+
+def test_copy_finished_by_another_run_while_waiting_is_used_not_moved_aside(
+        isolated_env: Path) -> None:
+    # CI once saw a late thread find the folder (made by a faster first run) after its own
+    # "no project.yaml" check, take the good copy for an incomplete one and move it aside
+    fcntl = pytest.importorskip("fcntl")
+    dest = resources.user_projects_dir() / "aurora-launch"
+    dest.parent.mkdir(parents=True)
+    lock_path = dest.parent.parent / ".sample-copy.lock"
+    results: list[Path] = []
+    with lock_path.open("a", encoding="utf-8") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another first run is copying
+        waiter = threading.Thread(target=lambda: results.append(sample_project_copy()))
+        waiter.start()
+        waiter.join(0.3)
+        assert waiter.is_alive(), "the second first run did not wait for the first"
+        shutil.copytree(sample_project(), dest, ignore=shutil.ignore_patterns(
+            "studio.db*", "media"))  # the other run's copy lands
+        fcntl.flock(held.fileno(), fcntl.LOCK_UN)
+    waiter.join(10)
+    assert results == [dest]
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["aurora-launch"]
 
 
 def test_incomplete_copy_is_moved_aside_not_deleted(isolated_env: Path) -> None:
