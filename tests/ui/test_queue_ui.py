@@ -188,3 +188,38 @@ def test_retry_is_offered_for_a_job_held_by_a_rejected_key(qtbot, ctx: ProjectCo
     assert not page.model.job(0).error
     select_row(page, 0)
     assert not page.retry_button.isEnabled()  # an ordinary queued job has nothing to retry
+
+
+def test_hidden_page_reads_the_jobs_once_when_shown_again(qtbot, monkeypatch,  # type: ignore[no-untyped-def]
+                                                          ctx: ProjectContext) -> None:
+    from PySide6.QtWidgets import QLabel, QStackedWidget
+
+    from studio.queue.enqueue import enqueue, plan
+    from ui.pages import queue as Q
+
+    stack = QStackedWidget()
+    qtbot.addWidget(stack)
+    page = Q.QueuePage(ctx, start_engine=False)
+    other = QLabel("another page")
+    stack.addWidget(page)
+    stack.addWidget(other)
+    stack.show()
+    qtbot.waitExposed(stack)
+    loads: list[int] = []
+    real = Q.J.list_jobs
+    monkeypatch.setattr(Q.J, "list_jobs", lambda conn: loads.append(1) or real(conn))
+
+    stack.setCurrentWidget(other)
+    for shot in ("s01-ridge-dawn", "s02-lace-up"):  # two job changes on a busy queue
+        enqueue(ctx.root, plan(ctx.root, ctx.project, [shot], "previz", variants=1), ctx.bus)
+    qtbot.wait(Q.REFRESH_MS * 3)
+    assert loads == []  # nobody looks at the list: nothing read
+    assert page.model.rowCount() == 0
+
+    stack.setCurrentWidget(page)  # shown again: read once, up to date
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=5000)
+    assert len(loads) == 1
+
+    enqueue(ctx.root, plan(ctx.root, ctx.project, ["s04-summit"], "previz", variants=1),
+            ctx.bus)  # while shown, changes arrive as before
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3, timeout=5000)

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QTimer,
     Slot,
 )
-from PySide6.QtGui import QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QKeySequence, QPainter, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -277,6 +277,7 @@ class QueuePage(QWidget):
         self._clock.start()
         self._loading = False
         self._again = False
+        self._stale = False  # a job changed while another page was shown
         ctx.coreEvent.connect(self._on_event)
         ctx.briefChanged.connect(self._on_brief)
         self.bridge.workerChanged.connect(self._show_worker)
@@ -327,8 +328,21 @@ class QueuePage(QWidget):
 
     @Slot(object)
     def _on_event(self, event: Event) -> None:
-        if event.kind == JOB_CHANGED and not self._refresh_timer.isActive():
+        if event.kind != JOB_CHANGED:
+            return
+        if self.window().isVisible() and not self.isVisible():
+            # another page is shown: read the jobs once when this one comes back, not on
+            # every job change of a busy queue (the status bar counts come from the bridge)
+            self._stale = True
+            return
+        if not self._refresh_timer.isActive():
             self._refresh_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
 
     @Slot(str)
     def _on_brief(self, _shot_id: str) -> None:
