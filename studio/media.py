@@ -7,16 +7,19 @@ Used by the queue (verify a download before it is renamed into place), the resul
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import av.error
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from studio.errors import StudioError
@@ -205,13 +208,20 @@ def probe(path: Path | str) -> Probe:
         return _probe_open(path, container)
 
 
-def verify_video(path: Path | str, expected_size: int | None = None) -> Probe:
+def verify_video(path: Path | str, expected_size: int | None = None, *,
+                 thumbnail_to: Path | str | None = None, thumbnail_width: int = 320) -> Probe:
     """Check a downloaded or rendered video before it is trusted; return its probe.
 
     Checks, in order: the byte length (when ``expected_size`` is given), the container type by
     magic bytes (MP4/MOV or WebM/Matroska, whatever the file name says), that the container
     opens and has a video stream, that every packet the index promises is present (a file cut
     short fails here), and that every frame decodes.
+
+    With ``thumbnail_to``, the frame :func:`thumbnail` would pick (one third in) is kept while
+    the frames are decoded anyway, and once the file passed, the same JPEG :func:`thumbnail`
+    makes is written there (no second decode; a plain write, not fsynced: a scratch file its
+    caller copies). Best effort: a thumbnail that cannot be made is logged and not written;
+    it never fails the verification.
     """
     path = Path(path)
     head = _read_head(path)
@@ -230,22 +240,60 @@ def verify_video(path: Path | str, expected_size: int | None = None) -> Probe:
         )
     if kind == "mp4":
         _check_iso_boxes(path)
+    grab: _FrameGrab | None = None
+    small: Image.Image | None = None
     with _open(path) as container:
         info = _probe_open(path, container)
         if info.width <= 0 or info.height <= 0:
             raise MediaError(f"{path}: the video stream has no picture size")
-        decoded = _decode_check(path, container)
+        if thumbnail_to is not None:
+            grab = _FrameGrab(info.duration / 3)
+        decoded = _decode_check(path, container, grab)
+        if grab is not None and grab.frame is not None:
+            try:
+                small = _thumbnail_image(grab.frame, thumbnail_width)
+            except (ValueError, av.error.FFmpegError) as exc:
+                log.warning("no thumbnail from %s: %s", path, exc)
     if decoded == 0:
         raise MediaError(f"{path}: no frame could be decoded")
     if info.frames is not None and kind == "mp4" and decoded < info.frames:
         raise MediaError(
             f"{path}: only {decoded} of {info.frames} frames are present; the file is truncated"
         )
+    if small is not None and thumbnail_to is not None:
+        try:
+            _write_jpeg(small, Path(thumbnail_to), durable=False)
+        except OSError as exc:
+            log.warning("no thumbnail from %s: %s", path, exc)
+            with contextlib.suppress(OSError):
+                Path(thumbnail_to).unlink()
     return info
 
 
-def _decode_check(path: Path, container: av.container.InputContainer) -> int:
-    """Demux and decode every video packet. Returns the number of packets (0: nothing decoded)."""
+class _FrameGrab:
+    """Keeps the frame :func:`_frame_at` would pick for ``when`` from frames seen in order:
+    the first at or after it (or without a time), else the last one."""
+
+    __slots__ = ("when", "frame", "done")
+
+    def __init__(self, when: float) -> None:
+        self.when = when
+        self.frame: av.VideoFrame | None = None
+        self.done = False
+
+    def offer(self, frame: av.VideoFrame) -> None:
+        if self.done:
+            return
+        self.frame = frame
+        t = frame.time
+        if t is None or t + 1e-6 >= self.when:
+            self.done = True
+
+
+def _decode_check(path: Path, container: av.container.InputContainer,
+                  grab: _FrameGrab | None = None) -> int:
+    """Demux and decode every video packet. Returns the number of packets (0: nothing decoded).
+    Every decoded frame is offered to ``grab`` (in presentation order)."""
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     ctx = stream.codec_context
@@ -261,8 +309,16 @@ def _decode_check(path: Path, container: av.container.InputContainer) -> int:
                     f"{path}: video packet {packets} is cut short or corrupt; "
                     "the file is damaged or truncated"
                 )
-            decoded_frames += len(ctx.decode(packet))
-        decoded_frames += len(ctx.decode(None))
+            frames = ctx.decode(packet)
+            decoded_frames += len(frames)
+            if grab is not None and not grab.done:
+                for frame in frames:
+                    grab.offer(frame)
+        frames = ctx.decode(None)
+        decoded_frames += len(frames)
+        if grab is not None and not grab.done:
+            for frame in frames:
+                grab.offer(frame)
     except av.error.FFmpegError as exc:
         raise MediaError(
             f"{path}: frames do not decode after packet {packets} ({_ff_reason(exc)}); "
@@ -286,31 +342,61 @@ def thumbnail(video: Path | str, out_jpg: Path | str, width: int = 320, at: floa
     with _open(video) as container:
         info = _probe_open(video, container)
         when = info.duration / 3 if at is None else max(0.0, float(at))
-        image = _frame_at(video, container, when)
-    height = max(2, round(image.height * width / image.width))
-    image = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+        image = _thumbnail_image(_frame_at(video, container, when), width)
+    _write_jpeg(image, out_jpg)
+
+
+def _thumbnail_image(frame: av.VideoFrame, width: int) -> Image.Image:
+    """``frame`` scaled to ``width`` pixels wide (aspect kept), as RGB: one swscale pass
+    (colour conversion and Lanczos scaling together; converting the full frame to a Pillow
+    image and resizing that costs 7× more at 1280×720)."""
+    if width < 2:
+        raise ValueError("thumbnail width must be at least 2 pixels")
+    height = max(2, round(frame.height * width / frame.width))
+    reformatter = getattr(_REFORMATTERS, "one", None)
+    if reformatter is None:
+        # kept per thread: it reuses its scaler while the sizes stay the same (setting up
+        # the Lanczos tables again for every frame costs more than the scaling itself)
+        reformatter = _REFORMATTERS.one = VideoReformatter()
+    plane = reformatter.reformat(frame, width=width, height=height, format="rgb24",
+                                 interpolation="LANCZOS").planes[0]
+    # rows straight from the plane with its stride (to_image copies them one by one first)
+    return Image.frombytes("RGB", (width, height), bytes(plane), "raw", "RGB",
+                           plane.line_size, 1)
+
+
+_REFORMATTERS = threading.local()
+
+
+def _write_jpeg(image: Image.Image, out_jpg: Path, *, durable: bool = True) -> None:
+    """``image`` as a JPEG at ``out_jpg``: an atomic, fsynced write, or (``durable=False``,
+    a scratch file its caller copies or removes) a plain one."""
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=85, optimize=True)
     out_jpg.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(out_jpg, buf.getvalue())
+    if durable:
+        atomic_write(out_jpg, buf.getvalue())
+    else:
+        out_jpg.write_bytes(buf.getvalue())
 
 
-def _frame_at(path: Path, container: av.container.InputContainer, when: float) -> Image.Image:
+def _frame_at(path: Path, container: av.container.InputContainer,
+              when: float) -> av.VideoFrame:
     stream = container.streams.video[0]
-    best: Image.Image | None = None
+    best: av.VideoFrame | None = None
     try:
         if when > 0 and stream.time_base:
             target = int(Fraction(when).limit_denominator(1_000_000) / stream.time_base)
             container.seek(target, stream=stream, backward=True, any_frame=False)
         for frame in container.decode(stream):
-            best = frame.to_image()
+            best = frame
             t = frame.time
             if t is None or t + 1e-6 >= when:
                 break
         if best is None and when > 0:
             container.seek(0, stream=stream)
             for frame in container.decode(stream):
-                best = frame.to_image()
+                best = frame
                 break
     except av.error.FFmpegError as exc:
         if best is None:

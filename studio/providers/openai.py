@@ -2,9 +2,9 @@
 
 Multipart ``POST /videos`` (prompt, model, seconds as a string, size, input_reference
 resized to the video size), ``GET /videos/{id}``, ``GET /videos`` (reconcile a lost
-create), ``GET /videos/{id}/content?variant=video|thumbnail``, ``POST /videos/{id}/remix``
-(JSON ``{prompt}``), ``POST /videos/extensions`` (JSON ``{video: {id}, prompt, seconds}``),
-``DELETE /videos/{id}``. Creates, remixes and extensions are never retried (each may bill a
+create), ``GET /videos/{id}/content?variant=video`` (the thumbnail is made from the take),
+``POST /videos/{id}/remix`` (JSON ``{prompt}``), ``POST /videos/extensions`` (JSON
+``{video: {id}, prompt, seconds}``), ``DELETE /videos/{id}``. Creates, remixes and extensions are never retried (each may bill a
 new video); everything else follows :mod:`studio.providers.http`.
 """
 
@@ -260,17 +260,12 @@ class Provider:
 
     async def download(self, spec: JobSpec, status: RemoteStatus, video: Path,
                        thumbnail: Path, progress: Progress, cancelled: Cancelled) -> bool:
+        """The video only. The library's thumbnail is made from the take itself (a frame
+        one third in, 320 px wide, as for every provider) while the engine's verification
+        decodes it anyway: the ``variant=thumbnail`` WebP would cost a request and a WebP →
+        JPEG conversion per job, and be a full-size image the library scales down."""
         await self._download_variant(status.remote_id, "video", video, progress)
-        try:
-            tmp = thumbnail.with_suffix(".webp.part")
-            await self._download_variant(status.remote_id, "thumbnail", tmp, lambda _f: None)
-            await asyncio.to_thread(_to_jpeg, tmp, thumbnail)
-            return True
-        except (DownloadError, OSError, NotFoundError, ValueError) as exc:
-            log.info("openai thumbnail for %s not used: %s", status.remote_id, exc)
-            return False
-        finally:
-            tmp.unlink(missing_ok=True)
+        return False
 
     async def _download_variant(self, remote_id: str, variant: str, dest: Path,
                                 progress: Progress) -> None:
@@ -335,9 +330,3 @@ def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]])
     out += f"--{_BOUNDARY}--\r\n".encode()
     return bytes(out)
 
-
-def _to_jpeg(src: Path, dest: Path) -> None:
-    from PIL import Image
-
-    with Image.open(src) as img:
-        img.convert("RGB").save(dest, format="JPEG", quality=88)

@@ -871,9 +871,13 @@ class QueueEngine:
                 if cancel_check():
                     part.unlink(missing_ok=True)
                     raise _Stop
+                # without a provider thumbnail, the verification's decode keeps the frame
+                # a thumbnail shows and writes it (ingest would decode the take again)
                 async with self._media_slot:
-                    await asyncio.to_thread(self._timed, _verify, part)
+                    await asyncio.to_thread(self._timed, _verify, part,
+                                            None if has_thumb else thumb)
                 os.replace(part, final)
+                has_thumb = has_thumb or thumb.is_file()
                 break
             except P.DownloadError as exc:
                 part.unlink(missing_ok=True)
@@ -1028,11 +1032,11 @@ class _MediaProblem(Exception):
     pass
 
 
-def _verify(path: Path) -> None:
+def _verify(path: Path, thumbnail: Path | None = None) -> None:
     from studio.media import MediaError, verify_video
 
     try:
-        verify_video(path)
+        verify_video(path, thumbnail_to=thumbnail)
     except MediaError as exc:
         raise _MediaProblem(str(exc)) from None
 

@@ -80,6 +80,30 @@ def test_all_shots_succeed_and_follow_the_contract(oa: OpenAIServer, sample_copy
     assert not list((sample_copy / "media" / ".incoming").glob("*.part"))
 
 
+
+def test_thumbnail_is_made_from_the_take_not_downloaded(oa: OpenAIServer,
+                                                       sample_copy: Path) -> None:
+    """One download per job (the video): the library's thumbnail is the take's frame one
+    third in, 320 px wide (made while the engine verifies it), not the provider's WebP."""
+    from PIL import Image
+
+    jobs = queue(sample_copy, ["s01-ridge-dawn", "s02-lace-up"])
+    run(sample_copy)
+    assert [j.status for j in all_jobs(sample_copy)] == ["succeeded"] * len(jobs)
+    contents = [path for method, path, _ in oa.stats.requests if "/content" in path]
+    assert len(contents) == len(jobs)
+    assert all("variant=video" in path for path in contents), contents
+    with Store.for_project(sample_copy).session() as conn:
+        thumbs = [r[0] for r in conn.execute("SELECT thumbnail FROM results")]
+    assert len(thumbs) == len(jobs)
+    for rel in thumbs:
+        with Image.open(sample_copy / rel) as img:
+            assert (img.format, img.width, img.height) == ("JPEG", 320, 180)
+            r, g, b = img.convert("RGB").getpixel((160, 90))
+        # the sample take's frames are (i * 9 % 255, 80, 160); the server's WebP is orange
+        assert b > 120 and g < 120 and r < 120, (r, g, b)
+    assert not list((sample_copy / "media" / ".incoming").iterdir())
+
 def test_faults_are_survived_without_duplicate_creates(oa: OpenAIServer, sample_copy: Path) -> None:
     oa.add_fault("POST", r"^/v1/videos$", "status", status=429, headers={"Retry-After": "1"})
     oa.add_fault("POST", r"^/v1/videos$", "lost_reply", times=2)   # made, reply lost

@@ -185,3 +185,24 @@ def test_thumbnail_of_a_non_video_fails_and_writes_nothing(tmp_path: Path) -> No
     with pytest.raises(MediaError, match="x.mp4"):
         media.thumbnail(fake, out)
     assert not out.exists()
+
+
+def test_verify_writes_the_thumbnail_that_thumbnail_would(clip: Path, tmp_path: Path) -> None:
+    """verify_video(thumbnail_to=...) keeps the frame one third in while it decodes every
+    frame anyway: the same JPEG as media.thumbnail's, with no second decode."""
+    own, ref = tmp_path / "own.jpg", tmp_path / "ref.jpg"
+    info = media.verify_video(clip, thumbnail_to=own)
+    assert info.frames == 48
+    media.thumbnail(clip, ref)
+    assert own.read_bytes() == ref.read_bytes()
+    with Image.open(own) as img:
+        assert (img.format, img.width) == ("JPEG", 320)
+
+
+def test_verify_writes_no_thumbnail_for_a_bad_file(clip: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])
+    out = tmp_path / "thumb.jpg"
+    with pytest.raises(MediaError):
+        media.verify_video(cut, thumbnail_to=out)
+    assert not out.exists()
