@@ -22,8 +22,11 @@ from ui import tasks
 from ui.context import ProjectContext
 
 # the library page loads Qt Multimedia (its player): no audio or VA-API on CI machines
-pytestmark = pytest.mark.qt_log_ignore("pipewire", "PulseAudio", "propagateSizeHints", "va-",
-                                       "va ", "va\\(in plugin\\)", "FFmpeg")
+pytestmark = [
+    pytest.mark.qt_log_ignore("pipewire", "PulseAudio", "propagateSizeHints", "va-",
+                              "va ", "va\\(in plugin\\)", "FFmpeg"),
+    pytest.mark.usefixtures("worker_at_test_priority"),
+]
 REPO = Path(__file__).resolve().parents[2]
 
 

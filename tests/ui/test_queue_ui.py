@@ -28,6 +28,7 @@ def ctx(qapp, sample_copy: Path) -> Iterator[ProjectContext]:  # type: ignore[no
     tasks.set_synchronous(False)
 
 
+@pytest.mark.usefixtures("worker_at_test_priority")
 def test_confirm_then_watch_previz_takes_arrive(qtbot, qtmodeltester, ctx: ProjectContext,  # type: ignore[no-untyped-def]
                                                 tmp_path: Path) -> None:
     from ui.pages.queue import STATUS, QueuePage
