@@ -3,6 +3,11 @@
 A D-Bus Secret Service can take seconds to answer; these tests put a keyring backend whose
 ``get_password`` sleeps in front of the dialogs and check, with a QTimer heartbeat, that the
 event loop keeps turning while the key states load.
+
+The heartbeat's gaps are measured while a slow read (or the sample copy) is in progress: a
+read on the GUI thread leaves no tick for its whole length. The GUI thread's own work around
+it (building the dialog, opening the project) is not counted: on a loaded CI machine that
+alone can take a few hundred ms (0.27 s seen with six busy loops on two cores).
 """
 
 from __future__ import annotations
@@ -43,12 +48,15 @@ class SlowKeyring(MemoryKeyring):
         self.users = users  # None: every read is slow
         self.reads: list[str] = []
         self.threads: set[str] = set()
+        self.slow: list[tuple[float, float]] = []  # (start, end) of each slow read
 
     def get_password(self, service: str, username: str) -> str | None:
         self.reads.append(username)
         self.threads.add(threading.current_thread().name)
         if self.users is None or username in self.users:
+            start = time.monotonic()
             time.sleep(self.delay)
+            self.slow.append((start, time.monotonic()))
         return super().get_password(service, username)
 
 
@@ -80,8 +88,16 @@ class Heartbeat:
         self.timer.stop()
         self.ticks.append(time.monotonic())
 
-    def max_gap(self) -> float:
-        return max(b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False))
+    def max_gap(self, during: list[tuple[float, float]]) -> float:
+        """The longest time without a tick within any of the ``during`` intervals (the slow
+        operations that ran while the heartbeat was on; there must be at least one)."""
+        spans = [(a, b) for a, b in during if self.ticks[0] <= a and b <= self.ticks[-1]]
+        assert spans, "no slow operation ran while the heartbeat was on"
+        gaps = []
+        for a, b in spans:
+            points = [a, *(t for t in self.ticks if a < t < b), b]
+            gaps.append(max(y - x for x, y in zip(points, points[1:], strict=False)))
+        return max(gaps)
 
 
 def test_settings_dialog_opens_at_once_and_reads_keys_off_the_gui_thread(
@@ -103,7 +119,8 @@ def test_settings_dialog_opens_at_once_and_reads_keys_off_the_gui_thread(
     assert opened < SLOW_S / 2, f"the dialog took {opened:.2f} s to open"
     assert "keyring" in tab.key_state.text()
     assert "missing" in dialog.provider_tabs["luma"].key_state.text()
-    assert beat.max_gap() < MAX_GAP_S, f"GUI thread stalled {beat.max_gap():.2f} s"
+    gap = beat.max_gap(slow_keyring.slow)
+    assert gap < MAX_GAP_S, f"GUI thread stalled {gap:.2f} s"
     assert len(beat.ticks) > SLOW_S * 1000 / HEARTBEAT_MS / 3
     assert threading.main_thread().name not in slow_keyring.threads
 
@@ -116,7 +133,7 @@ def test_settings_dialog_opens_at_once_and_reads_keys_off_the_gui_thread(
             pass
     assert slow_keyring.store[("brief-studio", "openai")] == "sk-slow-new"
     assert "keyring" in tab.key_state.text()
-    assert beat.max_gap() < MAX_GAP_S
+    assert beat.max_gap(slow_keyring.slow) < MAX_GAP_S
 
 
 def test_queue_dialog_lists_providers_without_blocking(
@@ -137,7 +154,8 @@ def test_queue_dialog_lists_providers_without_blocking(
             assert not dialog.ok.isEnabled()
             qtbot.waitUntil(lambda: dialog.plan is not None, timeout=20_000)
         assert opened < SLOW_S / 2
-        assert beat.max_gap() < MAX_GAP_S, f"GUI thread stalled {beat.max_gap():.2f} s"
+        gap = beat.max_gap(slow_keyring.slow)
+        assert gap < MAX_GAP_S, f"GUI thread stalled {gap:.2f} s"
         assert dialog.provider_box.isEnabled()
         assert dialog.provider() == "previz"
         assert "(no key)" in dialog.provider_box.itemText(dialog.provider_box.findData("openai"))
@@ -166,7 +184,8 @@ def test_provider_setup_checks_the_keyring_off_the_gui_thread(
             pass
     assert opened < SLOW_S / 2
     assert checked.args == [True]
-    assert beat.max_gap() < MAX_GAP_S, f"GUI thread stalled {beat.max_gap():.2f} s"
+    gap = beat.max_gap(slow_keyring.slow)
+    assert gap < MAX_GAP_S, f"GUI thread stalled {gap:.2f} s"
     assert widget.key_edits["openai"].isEnabled()
     assert widget.keyring_warning.isHidden()
     assert widget.states["openai"] == ("no key", "missing")
@@ -179,7 +198,7 @@ def test_provider_setup_checks_the_keyring_off_the_gui_thread(
         qtbot.waitUntil(lambda: widget.states.get("fal", ("", ""))[1] == "ready", timeout=20_000)
     assert stored.args == ["fal", True]
     assert slow_keyring.store[("brief-studio", "fal")] == "fal-key-1:abc"
-    assert beat.max_gap() < MAX_GAP_S
+    assert beat.max_gap(slow_keyring.slow) < MAX_GAP_S
 
 
 # --- ui.tasks at quit ---------------------------------------------------------------------
@@ -234,10 +253,13 @@ def test_shutdown_waits_briefly_for_running_tasks(caplog: pytest.LogCaptureFixtu
 def test_open_sample_copies_off_the_gui_thread(window: MainWindow, qtbot, sample_copy: Path,  # noqa: ANN001
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[str] = []
+    copying: list[tuple[float, float]] = []
 
     def copy() -> Path:
         threads.append(threading.current_thread().name)
-        time.sleep(0.3)
+        start = time.monotonic()
+        time.sleep(2 * MAX_GAP_S)  # on the GUI thread: a gap of at least this long
+        copying.append((start, time.monotonic()))
         return sample_copy
 
     monkeypatch.setattr("ui.mainwindow.sample_project", copy)
@@ -246,7 +268,7 @@ def test_open_sample_copies_off_the_gui_thread(window: MainWindow, qtbot, sample
         assert "sample" in window.statusBar().currentMessage()
         qtbot.waitUntil(lambda: window.ctx is not None, timeout=20_000)
     assert threads and threads[0] != threading.main_thread().name
-    assert beat.max_gap() < MAX_GAP_S
+    assert beat.max_gap(copying) < MAX_GAP_S
     assert window.ctx.root == sample_copy
 
 
