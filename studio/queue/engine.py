@@ -151,6 +151,10 @@ class QueueEngine:
         # per running task: an event that cuts its current wait short (the scheduler sets
         # it when the job left its state in the database, e.g. cancelled by another process)
         self._nudges: dict[str, asyncio.Event] = {}
+        # jobs with a task that the scheduler's query no longer finds active (cancelled, or
+        # blocked by a revocation, in another process): their driver reads the row before
+        # its next request instead of reading the status before and after every poll
+        self._gone: set[str] = set()
         self._shots: dict[str, str] = {}
         # job id -> the job as this worker's last transition committed it: the driver's next
         # step starts from it instead of reading the row again (no await in between; any
@@ -281,6 +285,7 @@ class QueueEngine:
         if len(active) < len(self._tasks) or any(j not in active for j in self._tasks):
             for job_id in self._tasks:
                 if job_id not in active:
+                    self._gone.add(job_id)
                     self._nudge(job_id)
         for job_id, (status, provider, next_poll_at, needs_decision) in active.items():
             if job_id in self._tasks or needs_decision:
@@ -392,6 +397,7 @@ class QueueEngine:
         task = self._tasks.pop(job_id, None)
         self._task_provider.pop(job_id, None)
         self._nudges.pop(job_id, None)
+        self._gone.discard(job_id)
         self._shots.pop(job_id, None)
         self._fresh.pop(job_id, None)
         if task is not None and not task.cancelled() and task.exception() is not None:
@@ -483,7 +489,8 @@ class QueueEngine:
     async def _drive(self, job_id: str) -> None:
         try:
             while not self._stopping:
-                job = self._fresh.pop(job_id, None) or self._current(job_id)
+                fresh = self._fresh.pop(job_id, None)
+                job = fresh or self._current(job_id)
                 self._shots[job_id] = job.shot_id
                 if job.needs_decision:
                     return
@@ -496,7 +503,9 @@ class QueueEngine:
                 elif job.status == J.RUNNING:
                     await self._poll(job)
                 elif job.status == J.DOWNLOADING:
-                    if not await self._download(job):
+                    # moved here by this task's poll just now: no result can exist for it
+                    # yet, unless ingest's own per-job check finds one (a retried job)
+                    if not await self._download(job, restarted=fresh is None):
                         return
                 else:
                     return
@@ -764,8 +773,10 @@ class QueueEngine:
         return row[0] if row else None
 
     async def _poll(self, job: J.Job) -> None:
-        """Poll until the remote job ends. Cheap per round: one status read, and a write and
-        an event only when the progress moved."""
+        """Poll until the remote job ends. Cheap per round: no read of the row (only a job the
+        scheduler saw leave the active states is read again, see ``_gone``: only a cancel or
+        a revocation in another process changes a running job's row; every transition is
+        guarded by the status), and a write and an event only when the progress moved."""
         provider = self._provider(job.provider)
         failures = 0
         current = job  # just read (or committed) by _drive, with no await in between
@@ -776,11 +787,13 @@ class QueueEngine:
         while True:
             if wait > 0:
                 await self._pause(job.id, min(wait, MAX_POLL))
-            status_now = self._status_of(job.id)
-            if status_now != J.RUNNING:
-                if status_now == J.CANCELLED:
-                    raise _Stop
-                return
+            if job.id in self._gone:
+                status_now = self._status_of(job.id)
+                if status_now != J.RUNNING:
+                    if status_now == J.CANCELLED:
+                        raise _Stop
+                    return
+                self._gone.discard(job.id)
             try:
                 status = await provider.retrieve(current.remote_id, current.remote)
             except P.NotFoundError:
@@ -795,8 +808,9 @@ class QueueEngine:
                 wait = backoff_delay(min(failures, 5)) * self.sleep_scale
                 self._note(job.id, "", error=f"retrying: {exc}")
                 continue
-            if self._status_of(job.id) != J.RUNNING:
-                continue  # cancelled while we asked: handled at the top
+            if job.id in self._gone:
+                wait = 0
+                continue  # left its state while we asked: handled at the top
             if failures:
                 failures = 0
                 self._note(job.id, "", error=None)
@@ -811,13 +825,16 @@ class QueueEngine:
             wait = poll * self.sleep_scale
             if abs(status.progress - progress) > 1e-6:
                 progress = status.progress
-                J.set_progress(self._conn, job.id, progress)
+                if not J.set_progress(self._conn, job.id, progress, status=J.RUNNING):
+                    self._gone.add(job.id)  # no longer running: handled at the top
+                    wait = 0
+                    continue
                 self.bus.publish(JOB_CHANGED, job_id=job.id, shot_id=job.shot_id,
                                  status=J.RUNNING, progress=progress, error=None,
                                  result_id=None)
 
-    async def _download(self, job: J.Job) -> bool:
-        existing = J.result_for_job(self._conn, job.id)
+    async def _download(self, job: J.Job, restarted: bool = True) -> bool:
+        existing = J.result_for_job(self._conn, job.id) if restarted else None
         if existing:
             self._move(job, J.SUCCEEDED, f"result {existing} (found after a restart)",
                        result_id=existing, progress=1.0, error=None)
@@ -853,12 +870,16 @@ class QueueEngine:
         loop = asyncio.get_running_loop()
         loop_thread = threading.get_ident()
         last = [0.0]
+        shown = [job.progress]  # as committed (1.0 on the move to downloading)
 
         def progress(fraction: float) -> None:
             now = time.monotonic()
             if now - last[0] < 0.25 and fraction < 1.0:
                 return
+            if fraction == shown[0]:
+                return  # e.g. a one-chunk download's 1.0: the row already says so
             last[0] = now
+            shown[0] = fraction
             if threading.get_ident() == loop_thread:  # downloads: no self-pipe wake-up
                 loop.call_soon(self._download_progress, job.id, fraction)
             else:  # renders in a worker thread

@@ -257,9 +257,15 @@ def note(store: Store, conn: sqlite3.Connection, job_id: str, detail: str,
                      (now, *fields.values(), job_id))
 
 
-def set_progress(conn: sqlite3.Connection, job_id: str, progress: float) -> None:
-    conn.execute("UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?",
-                 (progress, time.time(), job_id))
+def set_progress(conn: sqlite3.Connection, job_id: str, progress: float,
+                 status: str | None = None) -> bool:
+    """Record a job's progress (only while it is in ``status``, when given); False if no
+    row was written."""
+    if status is None:
+        return conn.execute("UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?",
+                            (progress, time.time(), job_id)).rowcount == 1
+    return conn.execute("UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? "
+                        "AND status = ?", (progress, time.time(), job_id, status)).rowcount == 1
 
 
 def events(conn: sqlite3.Connection, job_id: str) -> list[dict[str, Any]]:

@@ -226,6 +226,84 @@ def test_cancel_deletes_the_remote_job(oa: OpenAIServer, sample_copy: Path) -> N
     assert oa.violations == []
 
 
+
+def test_cancel_in_another_process_stops_polling_without_a_wake(oa: OpenAIServer,
+                                                               sample_copy: Path) -> None:
+    """`studio queue cancel` in another process sends no wake-up: the scheduler's next look
+    (every TICK) sees the job leave the active states, and its poll loop stops and cancels
+    it remotely (the loop itself no longer reads the row every round)."""
+    oa.video_defaults = {"polls": 10_000}
+    (job,) = queue(sample_copy, ["s02-lace-up"])
+    engine = QueueEngine(sample_copy, EventBus(), sleep_scale=0.01)
+    thread = EngineThread(engine)
+    thread.start()
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with Store.for_project(sample_copy).session() as conn:
+                if J.get_job(conn, job.id).status == "running":
+                    break
+            time.sleep(0.05)
+        time.sleep(0.1)  # a few polls
+        cancel_job(sample_copy, job.id)  # no engine.wake()
+        deadline = time.time() + 20
+        while oa.stats.deletes == 0 and time.time() < deadline:
+            time.sleep(0.05)
+        polls = sum(1 for m, path, _ in oa.stats.requests
+                    if m == "GET" and path.endswith(job_remote_id(sample_copy, job.id)))
+        time.sleep(0.3)
+        polls_later = sum(1 for m, path, _ in oa.stats.requests
+                          if m == "GET" and path.endswith(job_remote_id(sample_copy, job.id)))
+    finally:
+        thread.stop()
+    assert oa.stats.deletes == 1
+    assert polls_later == polls  # no poll after the remote cancel
+    (done,) = all_jobs(sample_copy)
+    assert done.status == "cancelled"
+    assert oa.violations == []
+
+
+def job_remote_id(root: Path, job_id: str) -> str:
+    with Store.for_project(root).session() as conn:
+        return J.get_job(conn, job_id).remote_id or "?"
+
+
+def test_polls_read_no_job_row_per_round(oa: OpenAIServer, sample_copy: Path) -> None:
+    """20 polls of one job: the loop's connection reads the job's row or status a bounded
+    number of times (the scheduler's query sees a cancel), not once or twice per poll."""
+    import threading
+
+    from studio.store import Store as StoreCls
+
+    oa.video_defaults = {"polls": 20}
+    (job,) = queue(sample_copy, ["s02-lace-up"])
+    loop_thread = threading.get_ident()
+    reads: list[str] = []
+    original = StoreCls.connect
+
+    def connect(self: StoreCls, *args: object, **kwargs: object) -> object:
+        conn = original(self, *args, **kwargs)
+
+        def trace(sql: str) -> None:
+            if threading.get_ident() == loop_thread and sql.startswith(
+                    ("SELECT status FROM jobs", "SELECT * FROM jobs")):
+                reads.append(sql)
+
+        conn.set_trace_callback(trace)
+        return conn
+
+    try:
+        StoreCls.connect = connect  # type: ignore[method-assign]
+        run(sample_copy)
+    finally:
+        StoreCls.connect = original  # type: ignore[method-assign]
+    (done,) = all_jobs(sample_copy)
+    assert done.status == "succeeded", done.error
+    polls = sum(1 for m, path, _ in oa.stats.requests
+                if m == "GET" and path.endswith(done.remote_id or "?"))
+    assert polls >= 20
+    assert len(reads) <= 3, reads
+
 def test_remix_request_follows_the_contract(oa: OpenAIServer, sample_copy: Path) -> None:
     import httpx
 
