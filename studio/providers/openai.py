@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -57,7 +58,8 @@ def moderation_message(code: str | None, message: str) -> str:
 
 def reference_bytes(path: Path, size: str, cache_dir: Path | None = None) -> tuple[str, bytes, str]:
     """The reference image cover-cropped to the video size, as JPEG (cached per file state
-    in memory and, with ``cache_dir``, on disk by content hash and size)."""
+    in memory and, with ``cache_dir``, on disk by content hash and size). An image that
+    already is that picture (see :func:`_as_is`) is sent as it is."""
     st = path.stat()
     key = (str(path), st.st_mtime_ns, st.st_size, size)
     with _REFERENCE_LOCK:  # many jobs start at once: resize each image once, not per job
@@ -83,13 +85,43 @@ def cached_reference(path: Path, size: str) -> tuple[str, bytes, str] | None:
 _REFERENCE_LOCK = threading.Lock()
 _REFERENCES: dict[tuple[str, int, int, str], tuple[str, bytes, str]] = {}
 #: changes whenever the fitting or encoding below does (names the disk cache's files)
-_FIT_VERSION = "fit-lanczos-q92-v1"
+_FIT_VERSION = "fit-lanczos-q92-v2"
+#: an image of exactly the video size is sent unchanged up to this size (larger: as JPEG)
+AS_IS_MAX_BYTES = 1024 * 1024
+_AS_IS_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+
+def _as_is(path: Path, size: str) -> tuple[str, bytes, str] | None:
+    """The file itself when fitting would only re-encode it: a PNG, JPEG or WebP of exactly
+    the video size, RGB, without an EXIF rotation or a colour profile (the fitted JPEG has
+    neither), at most AS_IS_MAX_BYTES. The API takes PNG, JPEG and WebP; the header is
+    read, no pixels are decoded, and nothing is lost to a JPEG re-encode."""
+    from PIL import Image
+
+    w, h = (int(x) for x in size.split("x"))
+    try:
+        data = path.read_bytes()
+        if len(data) > AS_IS_MAX_BYTES:
+            return None
+        with Image.open(io.BytesIO(data)) as img:
+            mime = _AS_IS_MIME.get(img.format or "")
+            if (mime is None or img.size != (w, h) or img.mode != "RGB"
+                    or "icc_profile" in img.info or "gamma" in img.info
+                    or getattr(img, "n_frames", 1) != 1
+                    or img.getexif().get(0x0112, 1) != 1):
+                return None
+    except (OSError, ValueError, SyntaxError):
+        return None
+    return (path.name, data, mime)
 
 
 def _reference_fitted(path: Path, size: str, cache_dir: Path | None) -> tuple[str, bytes, str]:
     import hashlib
     import os
 
+    as_is = _as_is(path, size)
+    if as_is is not None:
+        return as_is
     name = path.stem + ".jpg"
     cached = None
     if cache_dir is not None:
@@ -117,6 +149,12 @@ def _fit_jpeg(path: Path, size: str) -> bytes:
 
     w, h = (int(x) for x in size.split("x"))
     with Image.open(path) as img:
+        if img.format == "JPEG":
+            # a large JPEG (a phone photo) decodes at 1/2, 1/4 or 1/8 scale in the DCT
+            # domain, still covering the video size: a fraction of the decode and resize
+            scale = max(w / img.width, h / img.height)
+            if scale < 0.5:
+                img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
         fitted = ImageOps.fit(img.convert("RGB"), (w, h), method=Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     fitted.save(buf, format="JPEG", quality=92)

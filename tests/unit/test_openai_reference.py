@@ -1,0 +1,99 @@
+"""The OpenAI create's reference image: fitted to the video size as a JPEG, or sent as it is
+when it already is that picture (no decode and re-encode)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from studio.providers import openai as O
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    O._REFERENCES.clear()
+
+
+def picture(path: Path, size: tuple[int, int], fmt: str = "PNG", mode: str = "RGB",
+            **save: object) -> Path:
+    w, h = size
+    img = Image.linear_gradient("L").resize((w, h)).convert(mode)
+    img.save(path, format=fmt, **save)
+    return path
+
+
+def sent(data: bytes) -> Image.Image:
+    img = Image.open(io.BytesIO(data))
+    img.load()
+    return img
+
+
+@pytest.mark.parametrize(("fmt", "mime"), [("PNG", "image/png"), ("JPEG", "image/jpeg"),
+                                          ("WEBP", "image/webp")])
+def test_an_image_of_the_video_size_is_sent_unchanged(tmp_path: Path, fmt: str,
+                                                      mime: str) -> None:
+    src = picture(tmp_path / f"ref.{fmt.lower()}", (1280, 720), fmt)
+    name, data, got_mime = O.reference_bytes(src, "1280x720", tmp_path / "cache")
+    assert (name, data, got_mime) == (src.name, src.read_bytes(), mime)
+    assert not (tmp_path / "cache").exists()  # nothing fitted, nothing cached
+
+
+@pytest.mark.parametrize("case", ["other size", "rgba", "rotated", "icc", "too big"])
+def test_anything_else_is_fitted_to_a_jpeg_of_the_video_size(tmp_path: Path, case: str) -> None:
+    if case == "other size":
+        src = picture(tmp_path / "ref.png", (1024, 1024))
+    elif case == "rgba":
+        src = picture(tmp_path / "ref.png", (1280, 720), mode="RGBA")
+    elif case == "rotated":
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        src = picture(tmp_path / "ref.jpg", (1280, 720), "JPEG", exif=exif)
+    elif case == "icc":
+        from PIL import ImageCms
+
+        icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        src = picture(tmp_path / "ref.png", (1280, 720), icc_profile=icc)
+    else:
+        src = tmp_path / "ref.png"
+        Image.effect_noise((1280, 720), 90).convert("RGB").save(src, format="PNG")
+        assert src.stat().st_size > O.AS_IS_MAX_BYTES
+    name, data, mime = O.reference_bytes(src, "1280x720", tmp_path / "cache")
+    assert (name, mime) == (src.stem + ".jpg", "image/jpeg")
+    img = sent(data)
+    assert (img.format, img.size, img.mode) == ("JPEG", (1280, 720), "RGB")
+    assert len(list((tmp_path / "cache").iterdir())) == 1  # kept for a restarted worker
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_still_fits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A phone-photo-sized JPEG is drafted (DCT scaling) before the Lanczos fit: same
+    picture, the size asked for."""
+    from PIL import JpegImagePlugin
+
+    src = tmp_path / "photo.jpg"
+    base = Image.linear_gradient("L").resize((4032, 3024))
+    Image.merge("RGB", (base, base.transpose(Image.Transpose.ROTATE_180), base)).save(
+        src, quality=90)
+    drafts: list[tuple[int, int]] = []
+    real_draft = JpegImagePlugin.JpegImageFile.draft
+
+    def draft(self: JpegImagePlugin.JpegImageFile, mode: str | None,
+              size: tuple[int, int] | None) -> object:
+        result = real_draft(self, mode, size)
+        drafts.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    _, data, _ = O.reference_bytes(src, "1280x720")
+    assert drafts == [(2016, 1512)]  # decoded at half size: still covers 1280x720
+    img = sent(data).convert("RGB")
+    assert img.size == (1280, 720)
+    with Image.open(src) as full:
+        from PIL import ImageChops, ImageOps, ImageStat
+
+        reference = ImageOps.fit(full.convert("RGB"), (1280, 720),
+                                 method=Image.Resampling.LANCZOS)
+    assert max(ImageStat.Stat(ImageChops.difference(img, reference)).mean) < 3
