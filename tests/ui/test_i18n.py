@@ -95,7 +95,7 @@ def test_german_catalogue_changes_a_label(qtbot, german_qm: Path) -> None:  # no
     assert english.loop.text() == "Loop"
 
 
-def test_no_catalogue_for_the_locale_falls_back_silently(german_qm: Path) -> None:
+def test_no_catalogue_for_the_locale_falls_back_silently(qapp, german_qm: Path) -> None:  # noqa: ANN001
     app = QApplication.instance()
     assert app is not None
     assert install_translator(app, QLocale("fr_FR"), german_qm) is None
