@@ -49,27 +49,33 @@ def reference_problem(root: Path | None, rel: object) -> str | None:
     Without ``root`` only the text is checked (absolute, ``..``); with it, symlinks are
     resolved too. The file need not exist.
     """
+    return _resolved(root, rel)[0]
+
+
+def _resolved(root: Path | None, rel: object) -> tuple[str | None, Path | None]:
+    """(why ``rel`` is not inside the project, or None; its real path when it is and
+    ``root`` is given): each path resolved once."""
     lexical = _lexical_problem(rel)
     if lexical is not None or root is None:
-        return lexical
+        return lexical, None
     assert isinstance(rel, str)
     try:
         base = Path(os.path.realpath(root))
         target = Path(os.path.realpath(base / rel.replace("\\", "/")))
     except (OSError, ValueError) as exc:
-        return f"{rel!r} cannot be resolved ({exc})"
+        return f"{rel!r} cannot be resolved ({exc})", None
     if target != base and not target.is_relative_to(base):
         return (f"{rel!r} is a link to {target}, outside the project folder; references "
-                "must stay inside it")
-    return None
+                "must stay inside it"), None
+    return None, target
 
 
 def resolve_reference(root: Path, rel: str, what: str = "reference") -> Path:
     """The real path of ``rel`` inside the project; raises :class:`ReferencePathError`."""
-    problem = reference_problem(root, rel)
-    if problem is not None:
+    problem, target = _resolved(root, rel)
+    if problem is not None or target is None:
         raise ReferencePathError(f"{what} {problem}; it was not read")
-    return Path(os.path.realpath(Path(root).resolve() / rel.replace("\\", "/")))
+    return target
 
 
 def project_references(project: Any) -> list[tuple[Loc, str, str]]:  # noqa: ANN401
