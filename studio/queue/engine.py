@@ -895,8 +895,8 @@ class QueueEngine:
                 # without a provider thumbnail, the verification's decode keeps the frame
                 # a thumbnail shows and writes it (ingest would decode the take again)
                 async with self._media_slot:
-                    await asyncio.to_thread(self._timed, _verify, part,
-                                            None if has_thumb else thumb)
+                    verified = await asyncio.to_thread(self._timed, _verify, part,
+                                                       None if has_thumb else thumb)
                 os.replace(part, final)
                 has_thumb = has_thumb or thumb.is_file()
                 break
@@ -934,7 +934,7 @@ class QueueEngine:
                 return False
         async with self._media_slot:  # one decode/ingest at a time: less GIL contention
             result_id = await asyncio.to_thread(self._timed, self._ingest, job, final,
-                                                thumb if has_thumb else None)
+                                                thumb if has_thumb else None, verified)
         self._move(job, J.SUCCEEDED, f"result {result_id}", result_id=result_id, progress=1.0,
                    error=None)
         thumb.unlink(missing_ok=True)
@@ -978,7 +978,8 @@ class QueueEngine:
                 if func is _verify:
                     self.stats["media_jobs"] += 1
 
-    def _ingest(self, job: J.Job, video: Path, thumbnail: Path | None) -> str:
+    def _ingest(self, job: J.Job, video: Path, thumbnail: Path | None,
+                verified: _Verified | None = None) -> str:
         from studio.results import ingest
 
         conn = self.store.connect()
@@ -994,7 +995,7 @@ class QueueEngine:
                       provider=job.provider, model=job.model, prompt=job.prompt, params=params,
                       remote_id=job.remote_id, cost=job.cost_estimate, cameos=job.cameos,
                       parent_id=job.parent_result_id, thumbnail_src=thumbnail, move=True,
-                      bus=self.bus)
+                      bus=self.bus, verified=verified.probe_of(video) if verified else None)
 
 
 class _Gate:
@@ -1053,11 +1054,36 @@ class _MediaProblem(Exception):
     pass
 
 
-def _verify(path: Path, thumbnail: Path | None = None) -> None:
+@dataclasses.dataclass(frozen=True)
+class _Verified:
+    """What :func:`_verify` found, and the file it found it in (inode, size, mtime)."""
+
+    probe: Any
+    identity: tuple[int, int, int]
+
+    def probe_of(self, path: Path) -> Any:  # noqa: ANN401
+        """The probe if ``path`` is still that file (renamed, not rewritten), else None
+        (ingest then verifies it again)."""
+        try:
+            return self.probe if _identity(path) == self.identity else None
+        except OSError:
+            return None
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _verify(path: Path, thumbnail: Path | None = None) -> _Verified:
     from studio.media import MediaError, verify_video
 
     try:
-        verify_video(path, thumbnail_to=thumbnail)
+        before = _identity(path)
+        probe = verify_video(path, thumbnail_to=thumbnail)
+        return _Verified(probe, before if _identity(path) == before else (-1, -1, -1))
+    except OSError as exc:
+        raise _MediaProblem(str(exc)) from None
     except MediaError as exc:
         raise _MediaProblem(str(exc)) from None
 

@@ -523,7 +523,8 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
            imported: bool = False, thumbnail_src: Path | None = None, move: bool = True,
            tags: Sequence[str] = (), rating: int = 0, created_at: float | None = None,
            result_id: str | None = None, review: dict[str, Any] | None = None,
-           notes: str = "", bus: EventBus | None = None) -> str:
+           notes: str = "", bus: EventBus | None = None,
+           verified: media.Probe | None = None) -> str:
     """Turn a video file into a result; returns its id.
 
     Verifies that ``src`` decodes, builds ``media/<id>/`` (take.mp4, thumb.jpg, take.xmp) in a
@@ -531,6 +532,9 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
     result for ``job_id`` exists its id is returned and nothing is written. With ``move`` the
     source file is removed once the result is committed. ``review`` carries a review made
     elsewhere (``status``, ``reviewer``, ``note``, ``at``: an imported take's sidecar).
+    ``verified`` is the probe of a verification of this very file its caller just made
+    (the queue engine verifies every download before renaming it into place): the file is
+    not decoded a second time.
     """
     root, src = Path(root), Path(src)
     store = Store.for_project(root)
@@ -541,7 +545,7 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
             log.info("job %s already has result %s; not ingesting again", job_id, existing)
             return existing
     try:
-        info = media.verify_video(src)
+        info = verified if verified is not None else media.verify_video(src)
     except media.MediaError as exc:
         raise ResultError(str(exc)) from None
     # consent at ingest: record everyone the take shows (the job's cameos and the shot's in
