@@ -4,8 +4,9 @@ Multipart ``POST /videos`` (prompt, model, seconds as a string, size, input_refe
 resized to the video size), ``GET /videos/{id}``, ``GET /videos`` (reconcile a lost
 create), ``GET /videos/{id}/content?variant=video`` (the thumbnail is made from the take),
 ``POST /videos/{id}/remix`` (JSON ``{prompt}``), ``POST /videos/extensions`` (JSON
-``{video: {id}, prompt, seconds}``), ``DELETE /videos/{id}``. Creates, remixes and extensions are never retried (each may bill a
-new video); everything else follows :mod:`studio.providers.http`.
+``{video: {id}, prompt, seconds}``), ``DELETE /videos/{id}``. Creates, remixes and
+extensions are never retried (each may bill a new video); everything else follows
+:mod:`studio.providers.http`.
 """
 
 from __future__ import annotations
