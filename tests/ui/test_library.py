@@ -97,7 +97,7 @@ def test_set_selected_take_is_undoable(page) -> None:  # noqa: ANN001
 
 def test_preview_loads_and_screenshot(page, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     # the video follows the current take after a short pause (not once per arrow key)
-    qtbot.waitUntil(lambda: page.preview.player.media.source().isValid())
+    qtbot.waitUntil(lambda: page.preview.player.media.source().isValid(), timeout=20_000)
     source = page.preview.player.media.source().toLocalFile()
     assert source.endswith("take.mp4") and Path(source).is_file()
     # until it plays, the pane shows the take's thumbnail rather than a black video surface
@@ -106,7 +106,8 @@ def test_preview_loads_and_screenshot(page, qtbot, tmp_path: Path) -> None:  # n
     page.preview.transport.fwd.click()  # a frame step (or play, or scrub) shows the video
     assert page.preview.screen.currentWidget() is page.preview.player.video
     # thumbnails decode on the page's own pool, even with synchronous tasks
-    qtbot.waitUntil(lambda: page.thumbs.get(page.model.take(0).thumbnail) is not None)
+    qtbot.waitUntil(lambda: page.thumbs.get(page.model.take(0).thumbnail) is not None,
+                    timeout=20_000)
     page.grid.viewport().repaint()
     shot = tmp_path / "library.png"
     assert page.grab().save(str(shot))
@@ -117,7 +118,7 @@ def test_preview_loads_and_screenshot(page, qtbot, tmp_path: Path) -> None:  # n
 
 
 def test_arrowing_through_takes_opens_only_the_last_video(page, qtbot) -> None:  # noqa: ANN001
-    qtbot.waitUntil(lambda: page.preview.player.media.source().isValid())
+    qtbot.waitUntil(lambda: page.preview.player.media.source().isValid(), timeout=20_000)
     sources: list[str] = []
     page.preview.player.media.sourceChanged.connect(lambda url: sources.append(url.toLocalFile()))
     page.grid.setFocus()
@@ -126,5 +127,5 @@ def test_arrowing_through_takes_opens_only_the_last_video(page, qtbot) -> None: 
     last = page.model.take(2).id
     assert page.current_id == last
     assert page.details.fields["id"].value().startswith(last), "details follow at once"
-    qtbot.waitUntil(lambda: bool(sources) and last in sources[-1])
+    qtbot.waitUntil(lambda: bool(sources) and last in sources[-1], timeout=20_000)
     assert [s for s in sources if s] == [str(page.ctx.root / "media" / last / "take.mp4")]

@@ -26,8 +26,9 @@ def page(qtbot, sample_copy: Path, tmp_path: Path) -> Iterator:  # noqa: ANN001
     tasks.set_synchronous(True)
     for i, (shot, color) in enumerate((("s01-ridge-dawn", (200, 40, 40)),
                                        ("s02-lace-up", (40, 200, 40)))):
-        # 2 s at 12 fps: long enough to seek and step inside
-        results.ingest(sample_copy, make_mp4(tmp_path / f"{i}.mp4", color=color, frames=24),
+        # 6 s at 12 fps: long enough to seek and step inside, and for playing from ~1 s
+        # not to reach the end before a loaded machine's GUI thread pauses it again
+        results.ingest(sample_copy, make_mp4(tmp_path / f"{i}.mp4", color=color, frames=72),
                        shot_id=shot, provider="previz", prompt=f"take of {shot}",
                        created_at=1_700_000_000.0 + i)
     from ui.pages.library import LibraryPage
@@ -75,27 +76,27 @@ def test_compare_loads_both_and_keeps_them_in_sync(page, qtbot) -> None:  # noqa
 
     loaded = {QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferedMedia}
     qtbot.waitUntil(lambda: cmp.a.media.mediaStatus() in loaded
-                    and cmp.b.media.mediaStatus() in loaded, timeout=10_000)
-    qtbot.waitUntil(lambda: cmp.a.media.duration() > 1500, timeout=5_000)
+                    and cmp.b.media.mediaStatus() in loaded, timeout=30_000)
+    qtbot.waitUntil(lambda: cmp.a.media.duration() > 1500, timeout=20_000)
 
     # scrubbing moves both
     cmp.seek(1000)
     qtbot.waitUntil(lambda: abs(cmp.a.media.position() - 1000) < 90
-                    and abs(cmp.b.media.position() - 1000) < 90, timeout=5_000)
+                    and abs(cmp.b.media.position() - 1000) < 90, timeout=20_000)
 
     # B drifting away from A is pulled back on A's next position report
     cmp.b.media.setPosition(200)
-    qtbot.waitUntil(lambda: cmp.b.media.position() < 400, timeout=5_000)
+    qtbot.waitUntil(lambda: cmp.b.media.position() < 400, timeout=20_000)
     cmp._sync(cmp.a.media.position())
     qtbot.waitUntil(lambda: abs(cmp.b.media.position() - cmp.a.media.position()) <= 90,
-                    timeout=5_000)
+                    timeout=20_000)
 
     # a frame step pauses both and moves B with A
     before = cmp.a.media.position()
     cmp.step(1)
-    qtbot.waitUntil(lambda: cmp.a.media.position() > before, timeout=5_000)
+    qtbot.waitUntil(lambda: cmp.a.media.position() > before, timeout=20_000)
     qtbot.waitUntil(lambda: abs(cmp.b.media.position() - cmp.a.media.position()) <= 90,
-                    timeout=5_000)
+                    timeout=20_000)
     assert cmp.a.media.playbackState() != QMediaPlayer.PlaybackState.PlayingState
     assert cmp.b.media.playbackState() != QMediaPlayer.PlaybackState.PlayingState
 
@@ -103,11 +104,11 @@ def test_compare_loads_both_and_keeps_them_in_sync(page, qtbot) -> None:  # noqa
     cmp.toggle()
     qtbot.waitUntil(lambda: cmp.a.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState
                     and cmp.b.media.playbackState() == QMediaPlayer.PlaybackState.PlayingState,
-                    timeout=5_000)
+                    timeout=20_000)
     assert cmp.transport.play.text() == "❚❚"
     cmp.toggle()
     qtbot.waitUntil(lambda: cmp.b.media.playbackState() != QMediaPlayer.PlaybackState.PlayingState,
-                    timeout=5_000)
+                    timeout=20_000)
     assert cmp.transport.play.text() == "▶"
 
 
@@ -117,7 +118,7 @@ def test_compare_screenshot_shows_both_takes(page, qtbot, tmp_path: Path) -> Non
     cmp = page.compare
     loaded = {QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferedMedia}
     qtbot.waitUntil(lambda: cmp.a.media.mediaStatus() in loaded
-                    and cmp.b.media.mediaStatus() in loaded, timeout=10_000)
+                    and cmp.b.media.mediaStatus() in loaded, timeout=30_000)
     shot = tmp_path / "compare.png"
     assert page.grab().save(str(shot))
     assert cmp.a.video.isVisible() and cmp.b.video.isVisible()

@@ -74,7 +74,7 @@ def test_dropping_videos_imports_them(page, qtbot, tmp_path: Path) -> None:  # n
     assert _drop(page, _mime(clip, notes)) == (True, True)
     assert page.status.text().startswith("Imported 1 take(s)")
     # the imported take appears without a reload (RESULT_ADDED through the context)
-    qtbot.waitUntil(lambda: page.model.rowCount() == 2)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=20_000)
     imported = results.list_results(page.ctx.root, tag="dropped")
     assert len(imported) == 1 and imported[0]["imported"] and imported[0]["rating"] == 4
     assert Path(imported[0]["path"]).is_file() and clip.is_file(), "copied, never moved"

@@ -112,7 +112,7 @@ def test_missing_take_shows_on_the_grid_card(page, qtbot, tmp_path: Path) -> Non
     assert not model.take(row).missing
     (page.ctx.root / "media" / rid / "take.mp4").unlink()
     model.reload()
-    qtbot.waitUntil(lambda: model.rowCount() == 3)
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=20_000)
     row = model.row_of(rid)
     assert model.take(row).missing
     assert not any(model.take(i).missing for i in range(3) if i != row)

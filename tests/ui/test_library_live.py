@@ -48,7 +48,7 @@ def test_a_burst_of_new_takes_is_one_query_newest_on_top(page, qtbot, tmp_path: 
     for rid in reversed(ids):  # arrival order does not matter
         page.ctx.bus.publish(events.RESULT_ADDED, result_id=rid, shot_id="s02-lace-up",
                              job_id=None)
-    qtbot.waitUntil(lambda: model.rowCount() == 4, timeout=3000)
+    qtbot.waitUntil(lambda: model.rowCount() == 4, timeout=20_000)
     assert len(queries) == 1
     assert sorted(queries[0]) == sorted(ids)
     assert [model.take(i).id for i in range(3)] == list(reversed(ids))

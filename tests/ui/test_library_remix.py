@@ -157,7 +157,7 @@ def test_lineage_follows_a_new_child(page, takes, qtbot, sample_copy: Path,  # n
         top = tree.item(0)
         return [top.child(i).data(Qt.ItemDataRole.UserRole) for i in range(top.rowCount())]
 
-    qtbot.waitUntil(lambda: child_ids() == [child], timeout=3000)
+    qtbot.waitUntil(lambda: child_ids() == [child], timeout=20_000)
     assert tree.item(0).data(Qt.ItemDataRole.UserRole) == takes["sora"]
     top = tree.item(0)
     assert tree.itemFromIndex(top.index().siblingAtColumn(1)).text() == "generate"
