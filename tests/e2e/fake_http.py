@@ -306,7 +306,7 @@ def job_events(root: Any) -> list[str]:  # noqa: ANN401
 
 
 def stop_engine_when(root: Any, predicate: Callable[[Any], bool],  # noqa: ANN401
-                     timeout: float = 20) -> None:
+                     timeout: float = 60) -> None:
     """Run an engine in its thread until ``predicate(job)`` holds for every job, then stop
     it (the "kill" half of a kill/restart test)."""
     from studio.events import EventBus

@@ -145,13 +145,14 @@ def test_worker_notices_a_cancel_made_elsewhere_at_once(sample_copy: Path,
             cancel_job(sample_copy, job.id)
             started = time.monotonic()
             engine.wake()
-            while server.stats.deletes == 0 and time.monotonic() - started < 10:
+            while server.stats.deletes == 0 and time.monotonic() - started < 25:
                 time.sleep(0.02)
             took = time.monotonic() - started
         finally:
             thread.stop()
         assert server.stats.deletes == 1, "the remote job was not cancelled"
-        assert took < 5, f"cancel reached the provider after {took:.1f}s"
+        # well under the provider's 30 s poll interval (with room for a loaded CI machine)
+        assert took < 15, f"cancel reached the provider after {took:.1f}s"
         with Store.for_project(sample_copy).session() as conn:
             assert J.get_job(conn, job.id).status == "cancelled"
         assert server.violations == []
