@@ -179,6 +179,7 @@ class ProviderSetupWidget(QFrame):
         self.results: dict[str, QLabel] = {}
         #: is a secure keyring usable? None until the first check (off the GUI thread) answers
         self.secure: bool | None = None
+        self._generation = 0  # of the newest refresh(): older answers are stale
         self.states: dict[str, tuple[str, str]] = {}
 
         outer = QVBoxLayout(self)
@@ -262,16 +263,20 @@ class ProviderSetupWidget(QFrame):
 
     def refresh(self) -> None:
         """Re-check the keyring and where each key comes from. The keyring (a D-Bus Secret
-        Service) may block for seconds, so this runs off the GUI thread."""
+        Service) may block for seconds, so this runs off the GUI thread. Reads can finish out
+        of order (one started before a key was stored may answer after the one the store
+        started): only the newest refresh's answer is shown."""
         caps_list = list(self.caps)
+        self._generation += 1
+        generation = self._generation
 
         def work() -> tuple[bool, dict[str, tuple[str, str]]]:
             return keyring_usable(), {caps.id: key_state_text(caps) for caps in caps_list}
 
         def done(result: tuple[bool, dict[str, tuple[str, str]]] | None,
                  error: BaseException | None) -> None:
-            if not alive(self):
-                return
+            if not alive(self) or generation != self._generation:
+                return  # the widget is gone, or a newer refresh is on its way
             if error is not None or result is None:
                 log.warning("could not read key states: %s", type(error).__name__)
                 self._set_secure(False)

@@ -21,7 +21,7 @@ from pathlib import Path
 import keyring
 import pytest
 import shiboken6
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from studio.errors import StudioError
@@ -199,6 +199,45 @@ def test_provider_setup_checks_the_keyring_off_the_gui_thread(
     assert stored.args == ["fal", True]
     assert slow_keyring.store[("brief-studio", "fal")] == "fal-key-1:abc"
     assert beat.max_gap(slow_keyring.slow) < MAX_GAP_S
+
+
+def test_provider_setup_keeps_the_newest_key_states(qtbot) -> None:  # noqa: ANN001
+    """A key-state read that started before a key was stored and answers after the read the
+    store started is stale: it must not overwrite the newer one (the row said "no key" for a
+    key just stored when the first read's thread was descheduled on a loaded machine)."""
+    from ui.provider_setup import ProviderSetupWidget
+
+    first_read = threading.Event()
+    release = threading.Event()
+
+    class LateFirstRead(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            value = super().get_password(service, username)
+            if username == "openai" and not first_read.is_set():
+                first_read.set()
+                release.wait(30)  # read before the store, answered after it
+            return value
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(LateFirstRead())
+    try:
+        widget = ProviderSetupWidget(compact=False)
+        qtbot.addWidget(widget)
+        assert first_read.wait(10)
+        widget.key_edits["openai"].setText("sk-stored-meanwhile-1")
+        with qtbot.waitSignal(widget.keyStored, timeout=20_000):
+            assert widget.store_key("openai")
+        qtbot.waitUntil(lambda: widget.states.get("openai", ("", ""))[1] == "ready",
+                        timeout=20_000)
+        release.set()
+        assert tasks.wait_for_tasks(30_000)  # the stale answer is posted to the GUI thread
+        QCoreApplication.processEvents()  # ... and delivered
+        assert widget.states["openai"][1] == "ready"
+        assert widget.secure is True
+    finally:
+        release.set()
+        tasks.wait_for_tasks(30_000)
+        keyring.set_keyring(previous)
 
 
 # --- ui.tasks at quit ---------------------------------------------------------------------
