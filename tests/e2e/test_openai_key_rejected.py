@@ -93,14 +93,14 @@ def test_a_running_engine_resumes_when_the_key_changes_or_on_retry(
         # `queue retry` of one held job lifts the hold (the key is still wrong: one probe)
         held = _jobs(sample_copy)[0]
         assert retry_job(sample_copy, held.id).status == "queued"
-        for _ in range(100):
+        for _ in range(400):  # up to 20 s on a loaded CI machine; ends at the probe
             await asyncio.sleep(0.05)
             if len(_creates(oa)) == 2:
                 break
         await asyncio.sleep(0.5)
         assert _creates(oa) == [401, 401]
         monkeypatch.setenv("OPENAI_API_KEY", KEY)   # a new key: resumes by itself
-        for _ in range(400):
+        for _ in range(1200):  # up to 60 s on a loaded CI machine
             await asyncio.sleep(0.05)
             if all(j.status == "succeeded" for j in _jobs(sample_copy)):
                 break
