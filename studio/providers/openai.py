@@ -38,7 +38,7 @@ from studio.providers.base import (
     ProviderConfigError,
     RemoteStatus,
 )
-from studio.providers.restkit import reference_file
+from studio.providers.restkit import EXIF_ORIENTATION, QUARTER_TURNS, reference_file
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def cached_reference(path: Path, size: str) -> tuple[str, bytes, str] | None:
 _REFERENCE_LOCK = threading.Lock()
 _REFERENCES: dict[tuple[str, int, int, str], tuple[str, bytes, str]] = {}
 #: changes whenever the fitting or encoding below does (names the disk cache's files)
-_FIT_VERSION = "fit-lanczos-q92-v2"
+_FIT_VERSION = "fit-lanczos-q92-v3"  # v3: EXIF orientation applied
 #: an image of exactly the video size is sent unchanged up to this size (larger: as JPEG)
 AS_IS_MAX_BYTES = 1024 * 1024
 _AS_IS_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -109,7 +109,7 @@ def _as_is(path: Path, size: str) -> tuple[str, bytes, str] | None:
             if (mime is None or img.size != (w, h) or img.mode != "RGB"
                     or "icc_profile" in img.info or "gamma" in img.info
                     or getattr(img, "n_frames", 1) != 1
-                    or img.getexif().get(0x0112, 1) != 1):
+                    or img.getexif().get(EXIF_ORIENTATION, 1) != 1):
                 return None
     except (OSError, ValueError, SyntaxError):
         return None
@@ -150,13 +150,17 @@ def _fit_jpeg(path: Path, size: str) -> bytes:
 
     w, h = (int(x) for x in size.split("x"))
     with Image.open(path) as img:
+        turned = img.getexif().get(EXIF_ORIENTATION, 1) in QUARTER_TURNS
         if img.format == "JPEG":
             # a large JPEG (a phone photo) decodes at 1/2, 1/4 or 1/8 scale in the DCT
             # domain, still covering the video size: a fraction of the decode and resize
-            scale = max(w / img.width, h / img.height)
+            sw, sh = (h, w) if turned else (w, h)  # the stored picture, before it is turned
+            scale = max(sw / img.width, sh / img.height)
             if scale < 0.5:
                 img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
-        fitted = ImageOps.fit(img.convert("RGB"), (w, h), method=Image.Resampling.LANCZOS)
+        # a phone photo is stored sideways with an EXIF orientation: upright it, as viewers do
+        upright = ImageOps.exif_transpose(img)
+        fitted = ImageOps.fit(upright.convert("RGB"), (w, h), method=Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     fitted.save(buf, format="JPEG", quality=92)
     return buf.getvalue()

@@ -79,12 +79,18 @@ def resolution_of(size: str, allowed: Sequence[str]) -> str:
     return min(allowed, key=lambda r: abs(lines(r) - short))
 
 
+#: EXIF tag 0x0112; values 5-8 store the picture turned a quarter (a phone held upright)
+EXIF_ORIENTATION = 0x0112
+QUARTER_TURNS = frozenset({5, 6, 7, 8})
+
+
 def image_bytes(path: Path, size: str | None) -> tuple[bytes, str]:
-    """The image cover-cropped to ``size`` (if given), as JPEG bytes."""
+    """The image upright (its EXIF orientation applied, as every viewer shows it), cover-
+    cropped to ``size`` (if given), as JPEG bytes."""
     from PIL import Image, ImageOps
 
     with Image.open(path) as img:
-        rgb = img.convert("RGB")
+        rgb = ImageOps.exif_transpose(img).convert("RGB")
         if size:
             w, h = (int(x) for x in size.split("x"))
             rgb = ImageOps.fit(rgb, (w, h), method=Image.Resampling.LANCZOS)

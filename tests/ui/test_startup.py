@@ -145,6 +145,29 @@ def test_thumbnails_asked_for_during_a_paint_load_after_it(qtbot: QtBot, tmp_pat
     tasks.wait_for_tasks()
 
 
+def test_a_sideways_phone_photo_is_shown_upright(qtbot: QtBot, tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "phone.jpg"  # stored landscape + EXIF "turn 90° clockwise"
+    img = Image.new("RGB", (80, 40), (0, 0, 255))
+    img.paste((255, 0, 0), (0, 0, 40, 40))  # stored left half = upright top half
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    img.save(path, format="JPEG", quality=95, exif=exif)
+    cache = ThumbnailCache(QSize(20, 40))
+    assert cache.get([path]) is None
+    with qtbot.waitSignal(cache.ready, timeout=10_000):
+        pass
+    pixmap = cache.get([path])
+    assert pixmap is not None
+    shown = pixmap.toImage()
+    assert shown.height() > shown.width()  # portrait, as every viewer shows it
+    top, bottom = shown.pixelColor(10, 5), shown.pixelColor(10, shown.height() - 5)
+    assert (top.red() > 200 and top.blue() < 60, bottom.blue() > 200 and bottom.red() < 60) \
+        == (True, True)
+    tasks.wait_for_tasks()
+
+
 def test_studio_project_builds_the_start_screen_only_when_needed(
         qtbot: QtBot, tmp_path: Path) -> None:
     win = MainWindow(Settings(path=None), interactive=False, restore_geometry=False,

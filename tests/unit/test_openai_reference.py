@@ -97,3 +97,40 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_still_fits(
         reference = ImageOps.fit(full.convert("RGB"), (1280, 720),
                                  method=Image.Resampling.LANCZOS)
     assert max(ImageStat.Stat(ImageChops.difference(img, reference)).mean) < 3
+
+
+def sideways_photo(path: Path, stored: tuple[int, int]) -> Path:
+    """A phone photo as phones store it: the sensor's landscape picture plus EXIF
+    orientation 6 (turn 90° clockwise to view). Upright, its top is red, its bottom blue."""
+    w, h = stored
+    img = Image.new("RGB", (w, h), (0, 0, 255))
+    img.paste((255, 0, 0), (0, 0, w // 2, h))  # stored left half = upright top half
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    img.save(path, format="JPEG", quality=95, exif=exif)
+    return path
+
+
+def colour(img: Image.Image, x: float, y: float) -> str:
+    r, _g, b = img.convert("RGB").getpixel((int(img.width * x), int(img.height * y)))
+    return "red" if r > 200 and b < 60 else "blue" if b > 200 and r < 60 else f"{r},{b}"
+
+
+@pytest.mark.parametrize("stored", [(400, 200), (4000, 2000)])  # small; large (draft decode)
+def test_a_sideways_phone_photo_is_sent_upright(tmp_path: Path,
+                                                stored: tuple[int, int]) -> None:
+    src = sideways_photo(tmp_path / "phone.jpg", stored)
+    _name, data, mime = O.reference_bytes(src, "720x1280", tmp_path / "cache")
+    got = sent(data)
+    assert (mime, got.size) == ("image/jpeg", (720, 1280))
+    assert (colour(got, 0.5, 0.1), colour(got, 0.5, 0.9)) == ("red", "blue")
+
+
+def test_other_providers_send_a_sideways_photo_upright(tmp_path: Path) -> None:
+    from studio.providers.restkit import image_bytes
+
+    src = sideways_photo(tmp_path / "phone.jpg", (400, 200))
+    for size in (None, "720x1280"):
+        got = sent(image_bytes(src, size)[0])
+        assert got.size == ((200, 400) if size is None else (720, 1280))
+        assert (colour(got, 0.5, 0.1), colour(got, 0.5, 0.9)) == ("red", "blue")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QPixmap
 from shiboken6 import isValid
 
 from ui.tasks import run_task
@@ -20,7 +20,9 @@ def _load(paths: list[Path], size: QSize) -> QImage | None:
     for path in paths:
         if not path.is_file():
             continue
-        image = QImage(str(path))
+        reader = QImageReader(str(path))
+        reader.setAutoTransform(True)  # a phone photo's EXIF orientation: shown upright
+        image = reader.read()
         if image.isNull():
             log.info("not an image: %s", path)
             continue
