@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -140,9 +141,30 @@ def load_entries(root: Path) -> list[CameoEntry]:
 
 _hash_cache: dict[tuple[str, int, int], str] = {}
 
+#: a file whose mtime is at least this old may be cached by (path, size, mtime): longer
+#: than a clock tick (coarse file timestamps), and 3 s for whole-second timestamps (FAT's
+#: are 2 s apart, HFS+'s 1 s)
+SETTLED_NS = 50_000_000
+SETTLED_COARSE_NS = 3_000_000_000
+_clock = time.time_ns  # the wall clock file times are compared with (tests replace it)
+
+
+def settled(st: os.stat_result) -> bool:
+    """Whether a file's (size, mtime) can stand for its content in a cache.
+
+    File systems keep timestamps at a granularity (ext4 on kernels before 6.13: one clock
+    tick, 1-10 ms; FAT: 2 s): a file rewritten with the same size within it keeps the same
+    mtime, so an entry cached from the first write would stand for the second (a forged
+    evidence file of the same size unnoticed; a second attached file taken for a copy of the
+    first). Only files last changed longer ago than that are cached ("racy git" has the same
+    rule); a file read again later is cached then."""
+    mtime = st.st_mtime_ns
+    wait = SETTLED_COARSE_NS if mtime % 1_000_000_000 == 0 else SETTLED_NS
+    return _clock() - mtime >= wait
+
 
 def file_sha256(path: Path) -> str:
-    """sha256 of a file, cached by (path, size, mtime)."""
+    """sha256 of a file, cached by (path, size, mtime) once it has :func:`settled`."""
     st = path.stat()
     key = (str(path), st.st_size, st.st_mtime_ns)
     cached = _hash_cache.get(key)
@@ -153,9 +175,10 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     value = digest.hexdigest()
-    if len(_hash_cache) > 1024:
-        _hash_cache.clear()
-    _hash_cache[key] = value
+    if settled(st):
+        if len(_hash_cache) > 1024:
+            _hash_cache.clear()
+        _hash_cache[key] = value
     return value
 
 
@@ -194,9 +217,10 @@ def _imported_bundle(root: Path) -> tuple[bool | None, frozenset[str], dict[str,
             AttributeError) as exc:
         log.info("%s: not read (%s)", path, exc)
         return None
-    if len(_manifest_cache) > 64:
-        _manifest_cache.clear()
-    _manifest_cache[key] = value
+    if settled(st):
+        if len(_manifest_cache) > 64:
+            _manifest_cache.clear()
+        _manifest_cache[key] = value
     return value
 
 

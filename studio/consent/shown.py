@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from studio.consent.records import CAMEOS_DIR, file_sha256, load_entry
+from studio.consent.records import CAMEOS_DIR, file_sha256, load_entry, settled
 from studio.model import Project, Shot
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def _sha(root: Path, rel: str) -> str | None:
 def _likeness(root: Path) -> _Likeness:
     folder = root / CAMEOS_DIR
     files: list[tuple[str, int, int]] = []
+    cacheable = True
     if folder.is_dir():
         for path in sorted(folder.glob("*.yaml")):
             try:
@@ -59,6 +60,7 @@ def _likeness(root: Path) -> _Likeness:
             except OSError:
                 continue
             files.append((path.stem, st.st_size, st.st_mtime_ns))
+            cacheable = cacheable and settled(st)
     key = (str(root.resolve()), tuple(files))
     cached = _cache.get(key)
     if cached is not None:
@@ -77,9 +79,10 @@ def _likeness(root: Path) -> _Likeness:
     value = _Likeness(frozenset(f[0] for f in files),
                       {k: frozenset(v) for k, v in by_path.items()},
                       {k: frozenset(v) for k, v in by_sha.items()})
-    if len(_cache) > 64:
-        _cache.clear()
-    _cache[key] = value
+    if cacheable:  # a cameo record rewritten within the mtime granularity keeps its key
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[key] = value
     return value
 
 

@@ -233,6 +233,34 @@ def test_evidence_missing_or_changed(root: Path) -> None:
     assert (root / "cameos" / "sam-lee.yaml").exists()  # nothing deleted
 
 
+def test_a_same_size_change_within_one_timestamp_tick_is_seen(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashes are cached by (path, size, mtime). A file system with coarse timestamps (ext4 on
+    kernels before 6.13: one clock tick, 1-10 ms) gives a rewrite within the same tick the
+    same mtime: simulated here by putting the old mtime back, with the clock still inside
+    that tick. The new content is hashed (a forged evidence file of the same size is
+    noticed); a file read once its tick is over is cached."""
+    import os
+
+    from studio.consent import records
+
+    path = root / "evidence" / "release.pdf"
+    path.parent.mkdir()
+    path.write_bytes(b"%PDF signed")
+    mtime = path.stat().st_mtime_ns
+    monkeypatch.setattr(records, "_clock", lambda: mtime + 1_000_000)  # 1 ms later
+    first = records.file_sha256(path)
+    path.write_bytes(b"%PDF forged")  # same size
+    os.utime(path, ns=(mtime, mtime))  # ... and, on a coarse clock, the same mtime
+    forged = records.file_sha256(path)
+    assert forged != first
+    key = (str(path), path.stat().st_size, mtime)
+    assert key not in records._hash_cache
+    monkeypatch.setattr(records, "_clock", lambda: mtime + 10 * 1_000_000_000)
+    assert records.file_sha256(path) == forged
+    assert records._hash_cache[key] == forged  # settled: cached
+
+
 def test_attach_file_copies_hashes_and_dedupes(root: Path, tmp_path: Path) -> None:
     src = tmp_path / "My Release (signed).pdf"
     src.write_bytes(b"one")
