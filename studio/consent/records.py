@@ -170,12 +170,13 @@ def file_sha256(path: Path) -> str:
     cached = _hash_cache.get(key)
     if cached is not None:
         return cached
+    cacheable = settled(st)  # as of the stat: a write while we read would keep the mtime
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     value = digest.hexdigest()
-    if settled(st):
+    if cacheable:
         if len(_hash_cache) > 1024:
             _hash_cache.clear()
         _hash_cache[key] = value
@@ -201,6 +202,7 @@ def _imported_bundle(root: Path) -> tuple[bool | None, frozenset[str], dict[str,
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key in _manifest_cache:
         return _manifest_cache[key]
+    cacheable = settled(st)
     try:
         import json
 
@@ -217,7 +219,7 @@ def _imported_bundle(root: Path) -> tuple[bool | None, frozenset[str], dict[str,
             AttributeError) as exc:
         log.info("%s: not read (%s)", path, exc)
         return None
-    if settled(st):
+    if cacheable:
         if len(_manifest_cache) > 64:
             _manifest_cache.clear()
         _manifest_cache[key] = value
