@@ -147,6 +147,25 @@ def test_new_cameo_with_evidence_and_likeness(page: CameosPage, tmp_path: Path,
     assert page.audit_model.index(0, 2).data() == "created"
 
 
+def test_an_older_refresh_answering_late_does_not_bring_back_old_consent(
+        page: CameosPage, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.pages.cameos as cameos_page
+
+    started: list[tuple[object, object]] = []
+    monkeypatch.setattr(cameos_page, "run_task", lambda work, done: started.append((work, done)))
+    page.refresh()  # e.g. after a save: reads "active"
+    older_work, older_done = started[0]
+    older = older_work()
+    consent.revoke(Path(page.ctx.root), "maya-okafor", "Talent withdrew consent", "tester")
+    page.refresh()  # after the revoke
+    newer_work, newer_done = started[1]
+    newer_done(newer_work(), None)
+    assert badges(page) == {"maya-okafor": "revoked"}
+    older_done(older, None)  # the first read's answer arrives last
+    assert badges(page) == {"maya-okafor": "revoked"}
+    assert page.badge.text() == "Revoked"
+
+
 # the offscreen platform plugin cannot propagate size hints: known noise
 @pytest.mark.qt_log_ignore("This plugin does not support")
 def test_revoke_through_dialog_blocks_jobs(page: CameosPage, qtbot: QtBot) -> None:

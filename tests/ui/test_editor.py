@@ -359,3 +359,25 @@ def test_settings_remember_recent_and_geometry(qtbot: QtBot, tmp_path: Path, sam
     assert settings.recent[0] == str(sample_copy.resolve())
     assert "geometry" in settings.window
     assert "shots_splitter" in settings.window
+
+
+def test_older_consent_reads_answering_late_are_not_shown(window: MainWindow,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two consent changes in a row start two reads; the first may answer last. The
+    storyboard's consent problems and the editor's cameo badges show the newest read."""
+    import ui.pages.shots as shots_module
+    from studio.events import CONSENT_CHANGED, Event
+
+    page = shots_page(window)
+    page.editor  # noqa: B018 - built, so the badges have somewhere to go
+    started: list[tuple[object, object]] = []
+    monkeypatch.setattr(shots_module, "run_task", lambda work, done: started.append((work, done)))
+    page._on_core_event(Event(CONSENT_CHANGED, {}))  # revoked …
+    page._on_core_event(Event(CONSENT_CHANGED, {}))  # … and confirmed again
+    (old_consent, old_names), (new_consent, new_names) = started[:2], started[2:4]
+    new_consent[1]({}, None)  # type: ignore[operator]
+    new_names[1](({"maya-okafor": "Maya Okafor"}, {"maya-okafor": "active"}), None)  # type: ignore[operator]
+    old_consent[1]({"s03-maya-stride": ["consent revoked"]}, None)  # type: ignore[operator]
+    old_names[1](({"maya-okafor": "Maya Okafor"}, {"maya-okafor": "revoked"}), None)  # type: ignore[operator]
+    assert page.model.consent == {}
+    assert page.editor.cameo_badges == {"maya-okafor": "active"}

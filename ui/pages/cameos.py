@@ -148,6 +148,7 @@ class CameosPage(QWidget):
         self._signature_file: tuple[str | None, str | None] = (None, None)
         self._appearances: list[consent.Appearance] = []
         self._shots_generation = 0
+        self._load_generation = 0  # only the newest refresh is shown (see refresh)
         self.thumbs = ThumbnailCache(THUMB, self)
         self.thumbs.ready.connect(lambda _key: self._show_thumbs())
         self._build()
@@ -422,7 +423,16 @@ class CameosPage(QWidget):
             report = consent.audit(root)
             return report.cameos, (report, ledger_report(root))
 
-        run_task(work, lambda result, error: self._loaded(result, error, select))
+        # two refreshes can overlap (a save, then a revoke): one that started earlier may
+        # answer later, and must not put the older consent state back on screen
+        self._load_generation += 1
+        generation = self._load_generation
+
+        def done(result: Any, error: BaseException | None) -> None:  # noqa: ANN401
+            if generation == self._load_generation:
+                self._loaded(result, error, select)
+
+        run_task(work, done)
 
     def _loaded(self, result: Any, error: BaseException | None, select: str | None) -> None:  # noqa: ANN401
         if error is not None:

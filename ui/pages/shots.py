@@ -566,6 +566,8 @@ class ShotsPage(StoryboardPage):
         self.ctx = ctx
         self.status_callback: Any = None
         self._generation = 0
+        self._names_generation = 0  # newest cameo names/badges read (_load_cameo_names)
+        self._consent_generation = 0  # newest consent check (refresh_consent)
         self._cameo_names: dict[str, str] = {}
         self._cameo_badges: dict[str, str] | None = None
         self._editor: ShotEditor | None = None
@@ -626,9 +628,22 @@ class ShotsPage(StoryboardPage):
             return
         self._built = True
         self._ensure_editor()
-        root = self.ctx.root
-        run_task(lambda: (load_cameo_names(root), load_cameo_badges(root)), self._names_loaded)
+        self._load_cameo_names()
         self.refresh_consent()
+
+    def _load_cameo_names(self) -> None:
+        # reads can overlap (consent changed twice): only the newest one's answer is shown,
+        # an older one answering late must not put a revoked person's old badge back
+        self._names_generation += 1
+        generation = self._names_generation
+        root = self.ctx.root
+
+        def done(result: tuple[dict[str, str], dict[str, str]] | None,
+                 error: BaseException | None) -> None:
+            if generation == self._names_generation:
+                self._names_loaded(result, error)
+
+        run_task(lambda: (load_cameo_names(root), load_cameo_badges(root)), done)
 
     @property
     def editor(self) -> ShotEditor:
@@ -683,9 +698,7 @@ class ShotsPage(StoryboardPage):
     def _on_core_event(self, event: Event) -> None:
         if event.kind == CONSENT_CHANGED:
             self.refresh_consent()
-            root = self.ctx.root
-            run_task(lambda: (load_cameo_names(root), load_cameo_badges(root)),
-                     self._names_loaded)
+            self._load_cameo_names()
         elif event.kind in (RESULT_ADDED, RESULT_CHANGED):
             self.thumbs.invalidate()
             self.strip.viewport().update()
@@ -745,8 +758,12 @@ class ShotsPage(StoryboardPage):
     def refresh_consent(self) -> None:
         project = self.ctx.project.model_copy(deep=True)
         root = self.ctx.root
+        self._consent_generation += 1
+        generation = self._consent_generation
 
         def done(result: dict[str, list[str]] | None, error: BaseException | None) -> None:
+            if generation != self._consent_generation:
+                return  # a newer check was started after this one: its answer is shown
             if error is None and result is not None and isValid(self.model):
                 self.model.set_consent(result)
 
