@@ -158,9 +158,13 @@ def settled(st: os.stat_result) -> bool:
     evidence file of the same size unnoticed; a second attached file taken for a copy of the
     first). Only files last changed longer ago than that are cached ("racy git" has the same
     rule); a file read again later is cached then."""
-    mtime = st.st_mtime_ns
-    wait = SETTLED_COARSE_NS if mtime % 1_000_000_000 == 0 else SETTLED_NS
-    return _clock() - mtime >= wait
+    return settled_mtime(st.st_mtime_ns)
+
+
+def settled_mtime(mtime_ns: int) -> bool:
+    """:func:`settled` for a modification time already read."""
+    wait = SETTLED_COARSE_NS if mtime_ns % 1_000_000_000 == 0 else SETTLED_NS
+    return _clock() - mtime_ns >= wait
 
 
 def file_sha256(path: Path) -> str:

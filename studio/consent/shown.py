@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from studio.consent.records import CAMEOS_DIR, file_sha256, load_entry, settled
+from studio.consent.records import CAMEOS_DIR, file_sha256, load_entry, settled, settled_mtime
 from studio.model import Project, Shot
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,21 @@ class _Likeness:
     cameo_ids: frozenset[str]                 # every cameos/*.yaml id
     by_path: dict[str, frozenset[str]]        # normalized relative path -> cameo ids
     by_sha: dict[str, frozenset[str]]         # sha256 of the image -> cameo ids
+    images: tuple[tuple[str, int, int], ...] = ()  # (path, size, mtime) of each likeness image
+
+
+def _image_stat(path: Path) -> tuple[str, int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
+def _images_unchanged(value: _Likeness) -> bool:
+    """A likeness photo replaced in place (same cameo record) changes what "shows this
+    person" means: the cached content hashes then no longer stand."""
+    return all(_image_stat(Path(p)) == (p, size, mtime) for p, size, mtime in value.images)
 
 
 _cache: dict[tuple[str, tuple[tuple[str, int, int], ...]], _Likeness] = {}
@@ -63,22 +78,26 @@ def _likeness(root: Path) -> _Likeness:
             cacheable = cacheable and settled(st)
     key = (str(root.resolve()), tuple(files))
     cached = _cache.get(key)
-    if cached is not None:
+    if cached is not None and _images_unchanged(cached):
         return cached
     by_path: dict[str, set[str]] = {}
     by_sha: dict[str, set[str]] = {}
+    images: list[tuple[str, int, int]] = []
     for cameo_id, _size, _mtime in files:
         entry = load_entry(root, cameo_id)
         if entry.cameo is None:
             continue
         for rel in entry.cameo.likeness:
             by_path.setdefault(_norm(rel), set()).add(cameo_id)
+            image = _image_stat(root / _norm(rel))  # before it is hashed: a later change shows
+            images.append(image)
+            cacheable = cacheable and (image[1] < 0 or settled_mtime(image[2]))
             sha = _sha(root, rel)
             if sha is not None:
                 by_sha.setdefault(sha, set()).add(cameo_id)
     value = _Likeness(frozenset(f[0] for f in files),
                       {k: frozenset(v) for k, v in by_path.items()},
-                      {k: frozenset(v) for k, v in by_sha.items()})
+                      {k: frozenset(v) for k, v in by_sha.items()}, tuple(images))
     if cacheable:  # a cameo record rewritten within the mtime granularity keeps its key
         if len(_cache) > 64:
             _cache.clear()

@@ -320,6 +320,31 @@ def test_a_copy_of_a_likeness_image_under_another_name_counts(sample_copy: Path)
     assert job.cameos == [MAYA]
 
 
+def test_a_likeness_photo_replaced_in_place_is_seen(sample_copy: Path) -> None:
+    """The likeness cache is keyed by the cameo records; a photo replaced under the same
+    name (the record unchanged) must still count: a reference identical to the new photo
+    shows the person."""
+    import os
+    import time
+
+    likeness = sample_copy / "references" / "maya-okafor.png"
+    new_photo = likeness.read_bytes() + b"\0new photo"
+    closeup = sample_copy / "references" / "runner-closeup.png"
+    closeup.write_bytes(new_photo)
+    edit_brief(sample_copy, S01, references=["references/runner-closeup.png"])
+    long_ago = time.time() - 3600  # everything settled: the caches keep what they read
+    for path in [*(sample_copy / "cameos").glob("*.yaml"), likeness, closeup]:
+        os.utime(path, (long_ago, long_ago))
+    doc = load_project(sample_copy)
+    shot = doc.project.shot(S01)
+    assert consent.shown_cameos(sample_copy, doc.project, shot) == set()  # not her photo yet
+    likeness.write_bytes(new_photo)  # the producer swaps in a newer photo of her
+    os.utime(likeness, (long_ago + 60, long_ago + 60))
+    assert consent.shown_cameos(sample_copy, doc.project, shot) == {MAYA}
+    (job,) = queue_shots(sample_copy, [S01])
+    assert job.cameos == [MAYA]
+
+
 def test_voice_is_checked_for_a_character_speaking(sample_copy: Path) -> None:
     from studio.consent.records import load_entry
 
