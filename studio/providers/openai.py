@@ -86,30 +86,43 @@ def cached_reference(path: Path, size: str) -> tuple[str, bytes, str] | None:
 _REFERENCE_LOCK = threading.Lock()
 _REFERENCES: dict[tuple[str, int, int, str], tuple[str, bytes, str]] = {}
 #: changes whenever the fitting or encoding below does (names the disk cache's files)
-_FIT_VERSION = "fit-lanczos-q92-v3"  # v3: EXIF orientation applied
+_FIT_VERSION = "fit-lanczos-q92-v4"  # v3: EXIF orientation applied; v4: no comment/XMP
 #: an image of exactly the video size is sent unchanged up to this size (larger: as JPEG)
 AS_IS_MAX_BYTES = 1024 * 1024
 _AS_IS_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+#: what a file sent as it is may carry besides pixels: format facts, never metadata about the
+#: person, place or device (EXIF with GPS and camera, XMP, IPTC, comments, PNG text chunks)
+_AS_IS_INFO = frozenset({"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi",
+                         "progressive", "progression", "adobe", "adobe_transform", "aspect",
+                         "srgb", "interlace", "loop", "background", "duration", "timestamp"})
+_AS_IS_JPEG_APP = (("APP0", b"JFIF"), ("APP14", b"Adobe"))
 
 
 def _as_is(path: Path, size: str) -> tuple[str, bytes, str] | None:
     """The file itself when fitting would only re-encode it: a PNG, JPEG or WebP of exactly
     the video size, RGB, without an EXIF rotation or a colour profile (the fitted JPEG has
-    neither), at most AS_IS_MAX_BYTES. The API takes PNG, JPEG and WebP; the header is
-    read, no pixels are decoded, and nothing is lost to a JPEG re-encode."""
+    neither) and without metadata (EXIF — a phone's GPS position and camera —, XMP, IPTC,
+    comments, text chunks: the re-encoded JPEG drops them, so must this), at most
+    AS_IS_MAX_BYTES. The API takes PNG, JPEG and WebP; the header is read, no pixels are
+    decoded, and nothing is lost to a JPEG re-encode."""
     from PIL import Image
 
     w, h = (int(x) for x in size.split("x"))
     try:
+        if path.stat().st_size > AS_IS_MAX_BYTES:
+            return None
         data = path.read_bytes()
         if len(data) > AS_IS_MAX_BYTES:
             return None
         with Image.open(io.BytesIO(data)) as img:
             mime = _AS_IS_MIME.get(img.format or "")
             if (mime is None or img.size != (w, h) or img.mode != "RGB"
-                    or "icc_profile" in img.info or "gamma" in img.info
+                    or not set(img.info) <= _AS_IS_INFO
+                    or not all(any(marker == m and payload.startswith(tag)
+                                   for m, tag in _AS_IS_JPEG_APP)
+                               for marker, payload in getattr(img, "applist", ()))
                     or getattr(img, "n_frames", 1) != 1
-                    or img.getexif().get(EXIF_ORIENTATION, 1) != 1):
+                    or img.getexif()):
                 return None
     except (OSError, ValueError, SyntaxError):
         return None
@@ -161,6 +174,7 @@ def _fit_jpeg(path: Path, size: str) -> bytes:
         # a phone photo is stored sideways with an EXIF orientation: upright it, as viewers do
         upright = ImageOps.exif_transpose(img)
         fitted = ImageOps.fit(upright.convert("RGB"), (w, h), method=Image.Resampling.LANCZOS)
+    fitted.info.clear()  # Pillow writes a JPEG comment or XMP it finds there: send pixels only
     buf = io.BytesIO()
     fitted.save(buf, format="JPEG", quality=92)
     return buf.getvalue()

@@ -94,6 +94,7 @@ def image_bytes(path: Path, size: str | None) -> tuple[bytes, str]:
         if size:
             w, h = (int(x) for x in size.split("x"))
             rgb = ImageOps.fit(rgb, (w, h), method=Image.Resampling.LANCZOS)
+        rgb.info.clear()  # Pillow writes a JPEG comment or XMP it finds there: pixels only
         buf = io.BytesIO()
         rgb.save(buf, format="JPEG", quality=90)
     return buf.getvalue(), "image/jpeg"

@@ -134,3 +134,48 @@ def test_other_providers_send_a_sideways_photo_upright(tmp_path: Path) -> None:
         got = sent(image_bytes(src, size)[0])
         assert got.size == ((200, 400) if size is None else (720, 1280))
         assert (colour(got, 0.5, 0.1), colour(got, 0.5, 0.9)) == ("red", "blue")
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_an_image_with_metadata_is_re_encoded_without_it(tmp_path: Path, fmt: str) -> None:
+    """A phone photo of exactly the video size still carries where and with what it was
+    taken: it is never uploaded as it is."""
+    from PIL import PngImagePlugin
+
+    img = Image.linear_gradient("L").resize((1280, 720)).convert("RGB")
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}  # GPS
+    src = tmp_path / f"ref.{fmt.lower()}"
+    extra: dict[str, object] = {"exif": exif.tobytes()}
+    if fmt == "JPEG":
+        extra["comment"] = b"secret note"
+    if fmt == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Location", "52.52N 13.41E")
+        extra["pnginfo"] = text
+    img.save(src, format=fmt, **extra)
+    _name, data, mime = O.reference_bytes(src, "1280x720", tmp_path / "cache")
+    assert data != src.read_bytes()
+    assert mime == "image/jpeg"
+    got = sent(data)
+    assert got.size == (1280, 720)
+    assert not got.getexif()
+    assert b"secret note" not in data and b"52.52N" not in data and b"PhoneMaker" not in data
+    if fmt == "PNG":  # a text chunk alone (no EXIF) is enough to re-encode
+        plain = tmp_path / "text-only.png"
+        img.save(plain, format="PNG", pnginfo=extra["pnginfo"])
+        assert O.reference_bytes(plain, "1280x720", tmp_path / "cache")[1] != plain.read_bytes()
+
+
+def test_other_providers_send_no_comment_or_exif(tmp_path: Path) -> None:
+    from studio.providers.restkit import image_bytes
+
+    img = Image.linear_gradient("L").resize((640, 360)).convert("RGB")
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    src = tmp_path / "ref.jpg"
+    img.save(src, format="JPEG", exif=exif.tobytes(), comment=b"secret note")
+    for size in (None, "1280x720"):
+        data = image_bytes(src, size)[0]
+        assert b"secret note" not in data and b"PhoneMaker" not in data
