@@ -161,7 +161,8 @@ def test_an_image_with_metadata_is_re_encoded_without_it(tmp_path: Path, fmt: st
     got = sent(data)
     assert got.size == (1280, 720)
     assert not got.getexif()
-    assert b"secret note" not in data and b"52.52N" not in data and b"PhoneMaker" not in data
+    for secret in (b"secret note", b"52.52N", b"PhoneMaker"):
+        assert secret not in data
     if fmt == "PNG":  # a text chunk alone (no EXIF) is enough to re-encode
         plain = tmp_path / "text-only.png"
         img.save(plain, format="PNG", pnginfo=extra["pnginfo"])
@@ -178,4 +179,5 @@ def test_other_providers_send_no_comment_or_exif(tmp_path: Path) -> None:
     img.save(src, format="JPEG", exif=exif.tobytes(), comment=b"secret note")
     for size in (None, "1280x720"):
         data = image_bytes(src, size)[0]
-        assert b"secret note" not in data and b"PhoneMaker" not in data
+        for secret in (b"secret note", b"PhoneMaker"):
+            assert secret not in data
