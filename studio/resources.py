@@ -4,6 +4,7 @@ user's own writable copy of the sample project."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -83,17 +84,16 @@ def sample_project_copy() -> Path:
         raise StudioError(f"{source}: the sample project is not installed with this build")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        lock = _copy_lock(dest.parent.parent / ".sample-copy.lock")
+        with _copy_lock(dest.parent.parent / ".sample-copy.lock"):
+            # checked again under the lock: a concurrent first run (another window, a script)
+            # may have finished the copy while this one waited — not to be moved aside
+            if (dest / "project.yaml").is_file():
+                log.info("another process copied the sample to %s first; using it", dest)
+                return dest
+            return _copy_sample(source, dest)  # its own errors are StudioErrors already
     except OSError as exc:
         raise StudioError(f"{dest}: cannot make a copy of the sample project: "
                           f"{exc.strerror or exc}") from exc
-    with lock:
-        # checked again under the lock: a concurrent first run (another window, a script) may
-        # have finished the copy while this one waited — its copy must not be moved aside
-        if (dest / "project.yaml").is_file():
-            log.info("another process copied the sample to %s first; using it", dest)
-            return dest
-        return _copy_sample(source, dest)
 
 
 @contextlib.contextmanager
@@ -106,11 +106,23 @@ def _copy_lock(path: Path) -> Iterator[None]:
         yield
         return
     with path.open("a", encoding="utf-8") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        except OSError as exc:
+            if exc.errno not in _NO_LOCKS:
+                raise
+            # a file system without locks (NFS without lockd, some FUSE/SMB mounts): copy
+            # unlocked, as before locks were taken; the re-check still avoids most races
+            log.info("%s: no file locks here (%s); copying without one", path, exc.strerror)
+            yield
+            return
         try:
             yield
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 
 
 def _copy_sample(source: Path, dest: Path) -> Path:

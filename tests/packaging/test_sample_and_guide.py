@@ -178,6 +178,37 @@ def test_unwritable_data_folder_is_a_clear_error(isolated_env: Path,
     assert "cannot make a copy of the sample project" in message
 
 
+def test_a_file_system_without_locks_still_gets_its_copy(isolated_env: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    fcntl = pytest.importorskip("fcntl")
+
+    def no_locks(*_args: object) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)  # NFS without lockd, some FUSE mounts
+    copy = sample_project_copy()
+    assert (copy / "project.yaml").is_file()
+
+
+def test_a_lock_that_fails_otherwise_is_a_clear_error(isolated_env: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    fcntl = pytest.importorskip("fcntl")
+
+    def broken(*_args: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(fcntl, "flock", broken)
+    with pytest.raises(StudioError) as info:
+        sample_project_copy()
+    message = str(info.value)
+    assert str(resources.user_projects_dir() / "aurora-launch") in message
+    assert "cannot make a copy of the sample project: Input/output error" in message
+
+
 def test_missing_sample_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "_internal"), raising=False)
     with pytest.raises(StudioError, match="not installed with this build"):
