@@ -568,7 +568,7 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
         thumb: str | None = f"{MEDIA_DIR}/{rid}/{THUMB_NAME}"
         try:
             if thumbnail_src is not None and Path(thumbnail_src).is_file():
-                shutil.copyfile(thumbnail_src, staging / THUMB_NAME)
+                _place(Path(thumbnail_src), staging / THUMB_NAME, move=False)  # fsynced
             else:
                 media.thumbnail(take, staging / THUMB_NAME)
         except (OSError, media.MediaError) as exc:

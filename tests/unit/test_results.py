@@ -4,6 +4,7 @@ C2PA status, import, rebuild, lineage and the CLI."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -94,9 +95,21 @@ def test_ingest_copy_keeps_source_and_uses_given_thumbnail(project: Path, tmp_pa
     src = make_mp4(tmp_path / "keep.mp4")
     thumb = tmp_path / "t.jpg"
     shutil.copyfile(project / "references" / "palette.png", thumb)
-    rid = results.ingest(project, src, shot_id=None, move=False, thumbnail_src=thumb)
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    with pytest.MonkeyPatch.context() as mp:
+        if os.path.isdir("/proc/self/fd"):
+            mp.setattr(os, "fsync", fsync)
+        rid = results.ingest(project, src, shot_id=None, move=False, thumbnail_src=thumb)
     assert src.exists()
     assert (project / "media" / rid / "thumb.jpg").read_bytes() == thumb.read_bytes()
+    if os.path.isdir("/proc/self/fd"):  # on disk before the result is committed
+        assert "thumb.jpg" in synced
 
 
 def test_non_video_is_refused_and_nothing_written(project: Path, tmp_path: Path) -> None:
