@@ -139,7 +139,7 @@ def load_entries(root: Path) -> list[CameoEntry]:
     return [load_entry(root, p.stem) for p in sorted(folder.glob("*.yaml"))]
 
 
-_hash_cache: dict[tuple[str, int, int], str] = {}
+_hash_cache: dict[tuple[str, int, int, int, int], str] = {}
 
 #: a file whose mtime is at least this old may be cached by (path, size, mtime): longer
 #: than a clock tick (coarse file timestamps), and 3 s for whole-second timestamps (FAT's
@@ -158,7 +158,9 @@ def settled(st: os.stat_result) -> bool:
     evidence file of the same size unnoticed; a second attached file taken for a copy of the
     first). Only files last changed longer ago than that are cached ("racy git" has the same
     rule); a file read again later is cached then."""
-    return settled_mtime(st.st_mtime_ns)
+    # ctime too: ``touch -r`` or ``cp -p`` can put an old mtime on new content, never an old
+    # ctime (the kernel sets it on every write and metadata change)
+    return settled_mtime(max(st.st_mtime_ns, st.st_ctime_ns))
 
 
 def settled_mtime(mtime_ns: int) -> bool:
@@ -167,10 +169,16 @@ def settled_mtime(mtime_ns: int) -> bool:
     return _clock() - mtime_ns >= wait
 
 
+def _stat_key(path: Path, st: os.stat_result) -> tuple[str, int, int, int, int]:
+    """What a cached hash of ``path`` is keyed by: size, mtime, and the ctime and inode a
+    hand-set mtime (``touch -r``) or a file swapped in by rename cannot keep."""
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file, cached by (path, size, mtime) once it has :func:`settled`."""
     st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = _stat_key(path, st)
     cached = _hash_cache.get(key)
     if cached is not None:
         return cached
@@ -191,7 +199,7 @@ def file_sha256(path: Path) -> str:
 #: was imported from
 IMPORTED_MANIFEST = "bundle/manifest.json"
 
-_manifest_cache: dict[tuple[str, int, int], tuple[bool | None, frozenset[str],
+_manifest_cache: dict[tuple[str, int, int, int, int], tuple[bool | None, frozenset[str],
                                                    dict[str, str]]] = {}
 
 
@@ -203,7 +211,7 @@ def _imported_bundle(root: Path) -> tuple[bool | None, frozenset[str], dict[str,
         st = path.stat()
     except OSError:
         return None
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = _stat_key(path, st)
     if key in _manifest_cache:
         return _manifest_cache[key]
     cacheable = settled(st)

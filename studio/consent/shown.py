@@ -31,24 +31,25 @@ class _Likeness:
     cameo_ids: frozenset[str]                 # every cameos/*.yaml id
     by_path: dict[str, frozenset[str]]        # normalized relative path -> cameo ids
     by_sha: dict[str, frozenset[str]]         # sha256 of the image -> cameo ids
-    images: tuple[tuple[str, int, int], ...] = ()  # (path, size, mtime) of each likeness image
+    images: tuple[tuple[str, int, int, int, int], ...] = ()  # _image_stat of each likeness
 
 
-def _image_stat(path: Path) -> tuple[str, int, int]:
+def _image_stat(path: Path) -> tuple[str, int, int, int, int]:
+    """(path, size, mtime, ctime, inode); -1s for a missing file."""
     try:
         st = path.stat()
     except OSError:
-        return (str(path), -1, -1)
-    return (str(path), st.st_size, st.st_mtime_ns)
+        return (str(path), -1, -1, -1, -1)
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def _images_unchanged(value: _Likeness) -> bool:
     """A likeness photo replaced in place (same cameo record) changes what "shows this
     person" means: the cached content hashes then no longer stand."""
-    return all(_image_stat(Path(p)) == (p, size, mtime) for p, size, mtime in value.images)
+    return all(_image_stat(Path(image[0])) == image for image in value.images)
 
 
-_cache: dict[tuple[str, tuple[tuple[str, int, int], ...]], _Likeness] = {}
+_cache: dict[tuple[str, tuple[tuple[str, int, int, int, int], ...]], _Likeness] = {}
 
 
 def _norm(rel: str) -> str:
@@ -66,7 +67,7 @@ def _sha(root: Path, rel: str) -> str | None:
 
 def _likeness(root: Path) -> _Likeness:
     folder = root / CAMEOS_DIR
-    files: list[tuple[str, int, int]] = []
+    files: list[tuple[str, int, int, int, int]] = []
     cacheable = True
     if folder.is_dir():
         for path in sorted(folder.glob("*.yaml")):
@@ -74,7 +75,7 @@ def _likeness(root: Path) -> _Likeness:
                 st = path.stat()
             except OSError:
                 continue
-            files.append((path.stem, st.st_size, st.st_mtime_ns))
+            files.append((path.stem, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
             cacheable = cacheable and settled(st)
     key = (str(root.resolve()), tuple(files))
     cached = _cache.get(key)
@@ -83,7 +84,7 @@ def _likeness(root: Path) -> _Likeness:
     by_path: dict[str, set[str]] = {}
     by_sha: dict[str, set[str]] = {}
     images: list[tuple[str, int, int]] = []
-    for cameo_id, _size, _mtime in files:
+    for cameo_id, *_stat in files:
         entry = load_entry(root, cameo_id)
         if entry.cameo is None:
             continue
@@ -91,7 +92,7 @@ def _likeness(root: Path) -> _Likeness:
             by_path.setdefault(_norm(rel), set()).add(cameo_id)
             image = _image_stat(root / _norm(rel))  # before it is hashed: a later change shows
             images.append(image)
-            cacheable = cacheable and (image[1] < 0 or settled_mtime(image[2]))
+            cacheable = cacheable and (image[1] < 0 or settled_mtime(max(image[2], image[3])))
             sha = _sha(root, rel)
             if sha is not None:
                 by_sha.setdefault(sha, set()).add(cameo_id)

@@ -254,11 +254,32 @@ def test_a_same_size_change_within_one_timestamp_tick_is_seen(
     os.utime(path, ns=(mtime, mtime))  # ... and, on a coarse clock, the same mtime
     forged = records.file_sha256(path)
     assert forged != first
-    key = (str(path), path.stat().st_size, mtime)
+    key = records._stat_key(path, path.stat())
     assert key not in records._hash_cache
     monkeypatch.setattr(records, "_clock", lambda: mtime + 10 * 1_000_000_000)
     assert records.file_sha256(path) == forged
     assert records._hash_cache[key] == forged  # settled: cached
+
+
+def test_evidence_forged_with_its_old_mtime_put_back_is_noticed(root: Path) -> None:
+    """``touch -r`` / ``cp -p`` give new content the old file's mtime (and here the same
+    size): the cached hash of the signed release must not stand for the forged one."""
+    import os
+    import time
+
+    from studio.consent import records
+
+    path = root / "evidence" / "release.pdf"
+    path.parent.mkdir()
+    path.write_bytes(b"%PDF signed")
+    old = time.time_ns() - 3600 * 1_000_000_000
+    os.utime(path, ns=(old, old))
+    time.sleep(0.1)  # ctime settled too: the signed file's hash is cached
+    signed = records.file_sha256(path)
+    assert records._stat_key(path, path.stat()) in records._hash_cache
+    path.write_bytes(b"%PDF forged")
+    os.utime(path, ns=(old, old))  # touch -r signed-copy release.pdf
+    assert records.file_sha256(path) != signed
 
 
 def test_attach_file_copies_hashes_and_dedupes(root: Path, tmp_path: Path) -> None:
