@@ -437,10 +437,45 @@ class QueueEngine:
         self._fresh[job.id] = moved
         return moved
 
-    def _note(self, job_id: str, detail: str, **fields: Any) -> None:  # noqa: ANN401
-        """J.note on the loop's connection (the driver reads the row again afterwards)."""
+    def _note(self, job_id: str, detail: str, *, only_in: tuple[str, ...] | None = None,
+              **fields: Any) -> bool:  # noqa: ANN401
+        """J.note on the loop's connection (the driver reads the row again afterwards);
+        with ``only_in``, only while the job is in one of those states."""
         self._fresh.pop(job_id, None)
-        J.note(self.store, self._conn, job_id, detail, **fields)
+        return J.note(self.store, self._conn, job_id, detail, only_in=only_in, **fields)
+
+    async def _unclaimed_remote(self, job: J.Job, status: P.RemoteStatus, how: str) -> None:
+        """The provider made ``status.remote_id`` for ``job`` (its create returned, or a
+        reconcile found it), but the job left ``submitting`` meanwhile (cancelled, blocked, or
+        cancelled and retried, elsewhere), so the move to running was refused. The remote job
+        is nobody's: record its id on the row if the job has ended (a guarded note: the
+        status stays, with its job_events row) and cancel it on the provider, so it does not
+        go on generating (and billing) unseen."""
+        remote_id = status.remote_id
+        recorded = self._note(
+            job.id, f"{how} {remote_id} after the job left submitting; cancelling it there",
+            only_in=tuple(s for s in J.TERMINAL if s != J.SUCCEEDED),
+            remote_id=remote_id, remote_json=_dumps(status.handles))
+        log.warning("job %s: %s made %s after the job left submitting (%s); cancelling it on "
+                    "the provider", job.id, job.provider, remote_id,
+                    "id recorded on the job" if recorded else "the job was sent again")
+        caps = self._caps(job.provider)
+        if caps is None or caps.local:
+            return
+        if not caps.cancel:
+            log.warning("job %s: %s cannot cancel jobs; %s runs to its end (and is billed)",
+                        job.id, job.provider, remote_id)
+            return
+        try:
+            await self._provider(job.provider).cancel(remote_id, status.handles)
+        except ProviderError as exc:
+            log.warning("job %s: remote cancel of %s failed: %s", job.id, remote_id, exc)
+            return
+        log.info("job %s: %s cancelled on %s", job.id, remote_id, job.provider)
+        if recorded:
+            self._note(job.id, f"cancelled on {job.provider}",
+                       only_in=tuple(s for s in J.TERMINAL if s != J.SUCCEEDED),
+                       remote_json=_dumps(dict(status.handles or {}, remote_cancelled=True)))
 
     def _fail(self, job: J.Job, message: str) -> None:
         self._move(job, J.FAILED, message, error=message)
@@ -654,10 +689,15 @@ class QueueEngine:
         finally:
             self._creating.pop(job.id, None)
         self._key_ok.add(job.provider)
-        self._move(job, J.RUNNING, f"accepted as {status.remote_id}", remote_id=status.remote_id,
-                   remote_json=_dumps(status.handles), progress=status.progress,
-                   next_poll_at=time.time() + (status.poll_after or 0), error=None,
-                   expires_at=status.expires_at)
+        try:
+            self._move(job, J.RUNNING, f"accepted as {status.remote_id}",
+                       remote_id=status.remote_id, remote_json=_dumps(status.handles),
+                       progress=status.progress,
+                       next_poll_at=time.time() + (status.poll_after or 0), error=None,
+                       expires_at=status.expires_at)
+        except _Stop:
+            await self._unclaimed_remote(job, status, "created")
+            raise
         return True
 
     def _gate_threadsafe(self, job: J.Job) -> str | None:
@@ -744,9 +784,14 @@ class QueueEngine:
                                                                           job.provider):
                 continue  # another job claimed it while we were asking: look again
             if found is not None:
-                self._move(job, J.RUNNING, f"found on {job.provider} as {found.remote_id}",
-                           remote_id=found.remote_id, remote_json=_dumps(found.handles),
-                           progress=found.progress, error=None, expires_at=found.expires_at)
+                try:
+                    self._move(job, J.RUNNING, f"found on {job.provider} as {found.remote_id}",
+                               remote_id=found.remote_id, remote_json=_dumps(found.handles),
+                               progress=found.progress, error=None,
+                               expires_at=found.expires_at)
+                except _Stop:
+                    await self._unclaimed_remote(job, found, "found")
+                    raise
                 return True
             tries += 1
             deadline = (job.submitted_at or job.created_at) + RECONCILE_WINDOW * self.sleep_scale

@@ -240,21 +240,31 @@ def transition(store: Store, conn: sqlite3.Connection, job_id: str, from_states:
 
 
 def note(store: Store, conn: sqlite3.Connection, job_id: str, detail: str,
-         now: float | None = None, **fields: Any) -> None:  # noqa: ANN401
-    """Record something without a state change (progress, a retry, a lost reply)."""
+         now: float | None = None, *, only_in: Iterable[str] | None = None,
+         **fields: Any) -> bool:  # noqa: ANN401
+    """Record something without a state change (progress, a retry, a lost reply).
+
+    With ``only_in``, only while the job is in one of those states (the event row and the
+    update alike). False if nothing was written (no such job, or not in ``only_in``)."""
     now = time.time() if now is None else now
     bad = set(fields) - _COLUMNS
     if bad:
         raise ValueError(f"unknown job columns {bad}")
     sets = ["updated_at = ?"] + [f"{k} = ?" for k in fields]
+    guard = ""
+    guard_values: tuple[str, ...] = ()
+    if only_in is not None:
+        states = tuple(only_in)
+        guard = f" AND status IN ({','.join('?' * len(states))})"
+        guard_values = states
     with store.transaction(conn):
         if detail and conn.execute(
                 "INSERT INTO job_events (job_id, at, from_status, to_status, detail) "
-                "SELECT id, ?, status, status, ? FROM jobs WHERE id = ?",
-                (now, detail, job_id)).rowcount != 1:
-            return  # no such job
-        conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?",
-                     (now, *fields.values(), job_id))
+                f"SELECT id, ?, status, status, ? FROM jobs WHERE id = ?{guard}",
+                (now, detail, job_id, *guard_values)).rowcount != 1:
+            return False  # no such job (or not in an expected state)
+        return conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?{guard}",
+                            (now, *fields.values(), job_id, *guard_values)).rowcount == 1
 
 
 def set_progress(conn: sqlite3.Connection, job_id: str, progress: float,
