@@ -155,6 +155,10 @@ class QueueEngine:
         # blocked by a revocation, in another process): their driver reads the row before
         # its next request instead of reading the status before and after every poll
         self._gone: set[str] = set()
+        # job id -> (status, remote_id) its task last committed (or was started for): the
+        # scheduler marks the job gone when its row no longer says so, e.g. cancelled and
+        # retried elsewhere between two of its looks (active again, but not as its task left it)
+        self._expect: dict[str, tuple[str, str | None]] = {}
         self._shots: dict[str, str] = {}
         # job id -> the job as this worker's last transition committed it: the driver's next
         # step starts from it instead of reading the row again (no await in between; any
@@ -282,12 +286,13 @@ class QueueEngine:
             if job_id in self._tasks:
                 running[prov] = running.get(prov, 0) + 1
         active = J.active_states(self._conn)
-        if len(active) < len(self._tasks) or any(j not in active for j in self._tasks):
-            for job_id in self._tasks:
-                if job_id not in active:
-                    self._gone.add(job_id)
-                    self._nudge(job_id)
-        for job_id, (status, provider, next_poll_at, needs_decision) in active.items():
+        expect = self._expect
+        for job_id in self._tasks:
+            row = active.get(job_id)
+            if row is None or (row[0], row[4]) != expect.get(job_id, (row[0], row[4])):
+                self._gone.add(job_id)
+                self._nudge(job_id)
+        for job_id, (status, provider, next_poll_at, needs_decision, remote_id) in active.items():
             if job_id in self._tasks or needs_decision:
                 continue
             caps = table.get(provider)
@@ -310,6 +315,7 @@ class QueueEngine:
             running[provider] = running.get(provider, 0) + 1
             task = asyncio.ensure_future(self._drive(job_id))
             self._tasks[job_id] = task
+            expect[job_id] = (status, remote_id)
             self._task_provider[job_id] = provider
             task.add_done_callback(lambda _t, jid=job_id: self._task_done(jid))
         self.busy_jobs = len(self._tasks)
@@ -398,6 +404,7 @@ class QueueEngine:
         self._task_provider.pop(job_id, None)
         self._nudges.pop(job_id, None)
         self._gone.discard(job_id)
+        self._expect.pop(job_id, None)
         self._shots.pop(job_id, None)
         self._fresh.pop(job_id, None)
         if task is not None and not task.cancelled() and task.exception() is not None:
@@ -435,6 +442,8 @@ class QueueEngine:
                          result_id=fields.get("result_id", job.result_id))
         moved = _committed(job, to, now, fields)
         self._fresh[job.id] = moved
+        if job.id in self._tasks:
+            self._expect[job.id] = (to, moved.remote_id)
         return moved
 
     def _note(self, job_id: str, detail: str, *, only_in: tuple[str, ...] | None = None,
@@ -452,30 +461,37 @@ class QueueEngine:
         status stays, with its job_events row) and cancel it on the provider, so it does not
         go on generating (and billing) unseen."""
         remote_id = status.remote_id
+        ended = tuple(s for s in J.TERMINAL if s != J.SUCCEEDED)
         recorded = self._note(
             job.id, f"{how} {remote_id} after the job left submitting; cancelling it there",
-            only_in=tuple(s for s in J.TERMINAL if s != J.SUCCEEDED),
-            remote_id=remote_id, remote_json=_dumps(status.handles))
+            only_in=ended, remote_id=remote_id, remote_json=_dumps(status.handles))
         log.warning("job %s: %s made %s after the job left submitting (%s); cancelling it on "
                     "the provider", job.id, job.provider, remote_id,
-                    "id recorded on the job" if recorded else "the job was sent again")
+                    "id recorded on the job" if recorded else "the job is active again")
+        if not recorded:  # retried meanwhile: the row's remote id is the new attempt's
+            self._note(job.id, f"{how} {remote_id} for an earlier attempt; cancelling it there")
+        if await self._cancel_unowned(job, remote_id, status.handles) and recorded:
+            self._note(job.id, f"cancelled on {job.provider}", only_in=ended,
+                       remote_json=_dumps(dict(status.handles or {}, remote_cancelled=True)))
+
+    async def _cancel_unowned(self, job: J.Job, remote_id: str,
+                              handles: dict[str, Any] | None) -> bool:
+        """Cancel (DELETE) ``remote_id``, a remote job of ``job`` that no attempt of it
+        follows any longer, where the provider can; True if it did."""
         caps = self._caps(job.provider)
         if caps is None or caps.local:
-            return
+            return False
         if not caps.cancel:
             log.warning("job %s: %s cannot cancel jobs; %s runs to its end (and is billed)",
                         job.id, job.provider, remote_id)
-            return
+            return False
         try:
-            await self._provider(job.provider).cancel(remote_id, status.handles)
+            await self._provider(job.provider).cancel(remote_id, dict(handles or {}))
         except ProviderError as exc:
             log.warning("job %s: remote cancel of %s failed: %s", job.id, remote_id, exc)
-            return
+            return False
         log.info("job %s: %s cancelled on %s", job.id, remote_id, job.provider)
-        if recorded:
-            self._note(job.id, f"cancelled on {job.provider}",
-                       only_in=tuple(s for s in J.TERMINAL if s != J.SUCCEEDED),
-                       remote_json=_dumps(dict(status.handles or {}, remote_cancelled=True)))
+        return True
 
     def _fail(self, job: J.Job, message: str) -> None:
         self._move(job, J.FAILED, message, error=message)
@@ -833,9 +849,23 @@ class QueueEngine:
             if wait > 0:
                 await self._pause(job.id, min(wait, MAX_POLL))
             if job.id in self._gone:
-                status_now = self._status_of(job.id)
-                if status_now != J.RUNNING:
-                    if status_now == J.CANCELLED:
+                # rare (the scheduler saw the row change): the whole row, to see a retry too
+                try:
+                    row = self._current(job.id)
+                except StudioError:
+                    return
+                if row.remote_id != current.remote_id:
+                    # cancelled and retried elsewhere (queued again, without this remote id):
+                    # the remote job polled here is no attempt's any more
+                    log.warning("job %s was retried elsewhere (now %s) while %s was polled; "
+                                "cancelling %s on the provider", job.id, row.status,
+                                current.remote_id, current.remote_id)
+                    self._note(job.id, f"{current.remote_id} was an earlier attempt's; "
+                               "cancelling it there")
+                    await self._cancel_unowned(current, current.remote_id, current.remote)
+                    raise _Stop
+                if row.status != J.RUNNING:
+                    if row.status == J.CANCELLED:
                         raise _Stop
                     return
                 self._gone.discard(job.id)

@@ -171,14 +171,15 @@ def list_jobs(conn: sqlite3.Connection, statuses: Iterable[str] | None = None) -
 
 
 def active_states(conn: sqlite3.Connection,
-                  ) -> dict[str, tuple[str, str, float | None, bool]]:
-    """Active jobs, oldest first: id -> (status, provider, next_poll_at, needs_decision).
+                  ) -> dict[str, tuple[str, str, float | None, bool, str | None]]:
+    """Active jobs, oldest first: id -> (status, provider, next_poll_at, needs_decision,
+    remote_id).
 
     The scheduler's one query per cycle: a few columns from the status index, no JSON.
     """
     marks = ",".join("?" * len(ACTIVE))
-    return {r[0]: (r[1], r[2], r[3], bool(r[4])) for r in conn.execute(
-        f"SELECT id, status, provider, next_poll_at, needs_decision FROM jobs "
+    return {r[0]: (r[1], r[2], r[3], bool(r[4]), r[5]) for r in conn.execute(
+        f"SELECT id, status, provider, next_poll_at, needs_decision, remote_id FROM jobs "
         f"WHERE status IN ({marks}) ORDER BY seq", ACTIVE)}
 
 

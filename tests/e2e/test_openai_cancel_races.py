@@ -99,3 +99,57 @@ def test_cancel_and_retry_while_the_create_is_in_flight(oa: OpenAIServer,  # noq
     deleted = [v for v, video in oa.videos.items() if video.deleted]
     assert len(deleted) == 1 and done.remote_id != deleted[0]
     assert oa.violations == []
+
+
+def cancel_and_retry_at_once(root: Path, job_id: str) -> None:
+    """`studio queue cancel` then `studio queue retry`, as their two transitions, committed
+    together: no scheduler look can fall between them (in life they are a few ms apart, and
+    a look every TICK falls between them only now and then)."""
+    store = Store.for_project(root)
+    with store.session() as conn, store.transaction(conn):
+        now = time.time()
+        old = conn.execute("SELECT status, remote_id FROM jobs WHERE id = ?",
+                           (job_id,)).fetchone()
+        conn.execute("INSERT INTO job_events (job_id, at, from_status, to_status, detail) "
+                     "VALUES (?, ?, ?, 'cancelled', 'cancelled by the user')",
+                     (job_id, now, old[0]))
+        conn.execute("INSERT INTO job_events (job_id, at, from_status, to_status, detail) "
+                     "VALUES (?, ?, 'cancelled', 'queued', ?)",
+                     (job_id, now, f"retry (previous remote id {old[1]})"))
+        conn.execute("UPDATE jobs SET status = 'queued', updated_at = ?, error = NULL, "
+                     "remote_id = NULL, remote_json = NULL, result_id = NULL, "
+                     "needs_decision = 0, progress = 0, attempts = 0, next_poll_at = NULL, "
+                     "finished_at = NULL, expires_at = NULL, submitted_at = NULL "
+                     "WHERE id = ?", (now, job_id))
+
+
+def test_cancel_and_retry_between_two_scheduler_looks(oa: OpenAIServer,  # noqa: F811
+                                                      sample_copy: Path) -> None:
+    """Cancelled and retried in another process (no wake-up) while running: the scheduler
+    never sees the job leave the active states, only its row change (queued, no remote id).
+    The old task stops polling the old video and DELETEs it; the job is sent again."""
+    oa.video_defaults = {"polls": 10_000}
+    (job,) = queue(sample_copy, ["s02-lace-up"])
+    engine = QueueEngine(sample_copy, EventBus(), sleep_scale=0.01)
+    thread = EngineThread(engine)
+    thread.start()
+    try:
+        assert wait_for(lambda: job_now(sample_copy, job.id).status == "running")
+        old = job_now(sample_copy, job.id).remote_id
+        time.sleep(0.1)  # a few polls
+        cancel_and_retry_at_once(sample_copy, job.id)  # no engine.wake()
+        assert wait_for(lambda: (j := job_now(sample_copy, job.id)).status == "running"
+                        and j.remote_id not in (None, old), 10)
+        assert wait_for(lambda: oa.stats.deletes >= 1, 5)
+        polls = sum(1 for m, p, _ in oa.stats.requests if m == "GET" and p.endswith(old))
+        time.sleep(0.3)
+        polls_later = sum(1 for m, p, _ in oa.stats.requests if m == "GET" and p.endswith(old))
+    finally:
+        thread.stop()
+    now = job_now(sample_copy, job.id)
+    assert creates(oa) == 2
+    assert oa.stats.deletes == 1
+    assert oa.videos[old].deleted and not oa.videos[now.remote_id or "?"].deleted
+    assert polls_later == polls  # the old video is no longer polled
+    assert oa.violations == []
+
