@@ -1062,15 +1062,27 @@ class QueueEngine:
             existing = J.result_for_job(conn, job.id)
         finally:
             conn.close()
-        if existing:
-            return existing
-        params = dict(job.params)
-        params.pop("prompt", None)
-        return ingest(self.root, video, shot_id=job.shot_id, job_id=job.id,
-                      provider=job.provider, model=job.model, prompt=job.prompt, params=params,
-                      remote_id=job.remote_id, cost=job.cost_estimate, cameos=job.cameos,
-                      parent_id=job.parent_result_id, thumbnail_src=thumbnail, move=True,
-                      bus=self.bus, verified=verified.probe_of(video) if verified else None)
+        if not existing:
+            params = dict(job.params)
+            params.pop("prompt", None)
+            existing = ingest(
+                self.root, video, shot_id=job.shot_id, job_id=job.id, provider=job.provider,
+                model=job.model, prompt=job.prompt, params=params, remote_id=job.remote_id,
+                cost=job.cost_estimate, cameos=job.cameos, parent_id=job.parent_result_id,
+                thumbnail_src=thumbnail, move=True, bus=self.bus,
+                verified=verified.probe_of(video) if verified else None)
+        if video.exists():
+            # ingest moves the file into the library; still here means the job already had
+            # a result (ingest is idempotent per job id): a retried job that had been
+            # ingested before it was cancelled/failed. That result stays the job's, and this
+            # take is dropped, not left in media/.incoming.
+            # TODO(results owners): keying ingest's per-job check on (job id, remote id) in
+            # studio/results would let a retry's new take be ingested as a new result.
+            log.warning("job %s already has result %s; the take just downloaded (%s) is not "
+                        "ingested again and is deleted", job.id, existing, job.remote_id)
+            with contextlib.suppress(OSError):
+                video.unlink()
+        return existing
 
 
 class _Gate:

@@ -153,3 +153,27 @@ def test_cancel_and_retry_between_two_scheduler_looks(oa: OpenAIServer,  # noqa:
     assert polls_later == polls  # the old video is no longer polled
     assert oa.violations == []
 
+
+def test_a_retried_job_with_a_result_leaves_no_take_in_incoming(oa: OpenAIServer,  # noqa: F811
+                                                                sample_copy: Path) -> None:
+    """A job ingested, then failed (e.g. cancelled during ingest), then retried: its new take
+    is downloaded but ingest keeps the job's existing result (idempotent per job id); the
+    downloaded file must not stay behind in media/.incoming."""
+    from tests.e2e.test_openai_queue import run
+
+    (job,) = queue(sample_copy, ["s02-lace-up"])
+    run(sample_copy)
+    first = job_now(sample_copy, job.id)
+    assert first.status == "succeeded" and first.result_id
+    store = Store.for_project(sample_copy)
+    with store.session() as conn:
+        assert J.transition(store, conn, job.id, ("succeeded",), "failed", "test: failed late",
+                            error="failed late")
+    retry_job(sample_copy, job.id)
+    run(sample_copy)
+    done = job_now(sample_copy, job.id)
+    assert done.status == "succeeded"
+    assert creates(oa) == 2
+    assert done.result_id == first.result_id  # ingest is idempotent per job (studio/results)
+    incoming = sample_copy / "media" / ".incoming"
+    assert not [p.name for p in incoming.iterdir() if job.id in p.name]
