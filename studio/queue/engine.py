@@ -881,14 +881,15 @@ class QueueEngine:
             except ProviderError as exc:
                 failures += 1
                 wait = backoff_delay(min(failures, 5)) * self.sleep_scale
-                self._note(job.id, "", error=f"retrying: {exc}")
+                # only while running: a cancel meanwhile keeps its own error
+                self._note(job.id, "", only_in=(J.RUNNING,), error=f"retrying: {exc}")
                 continue
             if job.id in self._gone:
                 wait = 0
                 continue  # left its state while we asked: handled at the top
             if failures:
                 failures = 0
-                self._note(job.id, "", error=None)
+                self._note(job.id, "", only_in=(J.RUNNING,), error=None)
             if status.state == P.COMPLETED:
                 self._move(current, J.DOWNLOADING, "generated", progress=1.0,
                            expires_at=status.expires_at, error=None)
@@ -1019,7 +1020,8 @@ class QueueEngine:
         if self._conn is None:
             return
         self._fresh.pop(job_id, None)
-        J.set_progress(self._conn, job_id, fraction)
+        if not J.set_progress(self._conn, job_id, fraction, status=J.DOWNLOADING):
+            return  # a late event after the job left downloading (cancelled): not shown
         self.bus.publish(JOB_CHANGED, job_id=job_id, shot_id=self._shots.get(job_id, ""),
                          status=J.DOWNLOADING, progress=fraction, error=None, result_id=None)
 
