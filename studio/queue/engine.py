@@ -914,6 +914,9 @@ class QueueEngine:
         if existing:
             self._move(job, J.SUCCEEDED, f"result {existing} (found after a restart)",
                        result_id=existing, progress=1.0, error=None)
+            # the worker died after ingest committed: the thumbnail made during the
+            # verification (and the take, if ingest had not removed it yet) are still there
+            self._clear_incoming(job.id)
             return False
         if job.expires_at and job.expires_at < time.time():
             self._fail(job, f"the take expired on {job.provider} before it could be downloaded; "
@@ -927,13 +930,7 @@ class QueueEngine:
                 return False
         incoming = self.root / INCOMING
         incoming.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            # partials of an interrupted attempt (a plain listing: glob() compiles a
-            # pattern per job)
-            for name in os.listdir(incoming):
-                if job.id in name:
-                    with contextlib.suppress(OSError):
-                        (incoming / name).unlink()
+        self._clear_incoming(job.id)  # partials of an interrupted attempt
         part = incoming / f"{job.id}.mp4.part"
         final = incoming / f"{job.id}.mp4"
         thumb = incoming / f"{job.id}.jpg"
@@ -1015,6 +1012,16 @@ class QueueEngine:
                    error=None)
         thumb.unlink(missing_ok=True)
         return False
+
+    def _clear_incoming(self, job_id: str) -> None:
+        """Remove the job's files from media/.incoming (a plain listing: glob() compiles a
+        pattern per job)."""
+        incoming = self.root / INCOMING
+        with contextlib.suppress(OSError):
+            for name in os.listdir(incoming):
+                if job_id in name:
+                    with contextlib.suppress(OSError):
+                        (incoming / name).unlink()
 
     def _download_progress(self, job_id: str, fraction: float) -> None:
         if self._conn is None:
