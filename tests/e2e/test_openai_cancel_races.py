@@ -97,7 +97,8 @@ def test_cancel_and_retry_while_the_create_is_in_flight(oa: OpenAIServer,  # noq
     assert creates(oa) == 2
     assert oa.stats.deletes == 1
     deleted = [v for v, video in oa.videos.items() if video.deleted]
-    assert len(deleted) == 1 and done.remote_id != deleted[0]
+    assert len(deleted) == 1
+    assert done.remote_id != deleted[0]
     assert oa.violations == []
 
 
@@ -149,7 +150,8 @@ def test_cancel_and_retry_between_two_scheduler_looks(oa: OpenAIServer,  # noqa:
     now = job_now(sample_copy, job.id)
     assert creates(oa) == 2
     assert oa.stats.deletes == 1
-    assert oa.videos[old].deleted and not oa.videos[now.remote_id or "?"].deleted
+    assert oa.videos[old].deleted
+    assert not oa.videos[now.remote_id or "?"].deleted
     assert polls_later == polls  # the old video is no longer polled
     assert oa.violations == []
 
@@ -164,7 +166,8 @@ def test_a_retried_job_with_a_result_leaves_no_take_in_incoming(oa: OpenAIServer
     (job,) = queue(sample_copy, ["s02-lace-up"])
     run(sample_copy)
     first = job_now(sample_copy, job.id)
-    assert first.status == "succeeded" and first.result_id
+    assert first.status == "succeeded"
+    assert first.result_id
     store = Store.for_project(sample_copy)
     with store.session() as conn:
         assert J.transition(store, conn, job.id, ("succeeded",), "failed", "test: failed late",
