@@ -92,11 +92,9 @@ def retry_job(root: Path, job_ref: str, bus: EventBus | None = None) -> J.Job:
                 reason = (f"budget: ${job.cost_estimate:.2f} more would pass the project's "
                           f"${doc.project.budget_usd:.2f} cap")
         # A result this job already has (ingested before it was cancelled or failed) keeps
-        # its job_id: that is its provenance (take.xmp, bundles). Ingest is idempotent per
-        # job id (studio/results), so the retry's new take of such a job is downloaded but
-        # not ingested again: the engine keeps the existing result and deletes the file
-        # (engine._ingest). Ingesting it as a new result needs that check keyed on the
-        # remote id too, in studio/results.
+        # its job_id: that is its provenance (take.xmp, bundles), and it stays in the library.
+        # Ingest is idempotent per job *and take* (remote id), so the retry's new take
+        # becomes a new result, which the job then points at.
         previous = f" (previous remote id {job.remote_id})" if job.remote_id else ""
         if reason:
             J.transition(store, conn, job.id, (job.status,), J.BLOCKED, reason, error=reason)

@@ -910,7 +910,7 @@ class QueueEngine:
                                  result_id=None)
 
     async def _download(self, job: J.Job, restarted: bool = True) -> bool:
-        existing = J.result_for_job(self._conn, job.id) if restarted else None
+        existing = J.result_for_job(self._conn, job.id, job.remote_id) if restarted else None
         if existing:
             self._move(job, J.SUCCEEDED, f"result {existing} (found after a restart)",
                        result_id=existing, progress=1.0, error=None)
@@ -1068,7 +1068,7 @@ class QueueEngine:
 
         conn = self.store.connect()
         try:
-            existing = J.result_for_job(conn, job.id)
+            existing = J.result_for_job(conn, job.id, job.remote_id)
         finally:
             conn.close()
         if not existing:
@@ -1081,14 +1081,11 @@ class QueueEngine:
                 thumbnail_src=thumbnail, move=True, bus=self.bus,
                 verified=verified.probe_of(video) if verified else None)
         if video.exists():
-            # ingest moves the file into the library; still here means the job already had
-            # a result (ingest is idempotent per job id): a retried job that had been
-            # ingested before it was cancelled/failed. That result stays the job's, and this
-            # take is dropped, not left in media/.incoming.
-            # TODO(results owners): keying ingest's per-job check on (job id, remote id) in
-            # studio/results would let a retry's new take be ingested as a new result.
-            log.warning("job %s already has result %s; the take just downloaded (%s) is not "
-                        "ingested again and is deleted", job.id, existing, job.remote_id)
+            # ingest moves the file into the library; still here means this very take (job
+            # and remote id) was ingested already — a second download of it is not kept in
+            # media/.incoming. (A retry's new take has a new remote id: a new result.)
+            log.warning("job %s already has result %s for %s; the copy just downloaded is "
+                        "deleted", job.id, existing, job.remote_id)
             with contextlib.suppress(OSError):
                 video.unlink()
         return existing

@@ -299,9 +299,11 @@ def committed_spend(conn: sqlite3.Connection, exclude: str | None = None) -> flo
     return float(row[0])
 
 
-def result_for_job(conn: sqlite3.Connection, job_id: str) -> str | None:
-    row = conn.execute("SELECT id FROM results WHERE job_id = ? ORDER BY created_at LIMIT 1",
-                       (job_id,)).fetchone()
+def result_for_job(conn: sqlite3.Connection, job_id: str, remote_id: str | None) -> str | None:
+    """The result made from this job's take ``remote_id`` (None for a local render), as
+    studio.results.ingest keys it: a retried job's earlier take does not count."""
+    row = conn.execute("SELECT id FROM results WHERE job_id = ? AND remote_id IS ? "
+                       "ORDER BY created_at LIMIT 1", (job_id, remote_id)).fetchone()
     return row[0] if row else None
 
 

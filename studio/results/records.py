@@ -497,9 +497,11 @@ def set_selected_take(doc: ProjectDocument, shot_id: str, result_id: str | None,
 # -- ingest ------------------------------------------------------------------------------
 
 
-def _find_by_job(conn: sqlite3.Connection, job_id: str) -> str | None:
-    row = conn.execute("SELECT id FROM results WHERE job_id = ? ORDER BY created_at LIMIT 1",
-                       (job_id,)).fetchone()
+def _find_by_job(conn: sqlite3.Connection, job_id: str, remote_id: str | None) -> str | None:
+    """The result of this job's take ``remote_id`` (None: a local render): a retried job's new
+    take (a new remote id, paid for) is a new result; the same take is never ingested twice."""
+    row = conn.execute("SELECT id FROM results WHERE job_id = ? AND remote_id IS ? "
+                       "ORDER BY created_at LIMIT 1", (job_id, remote_id)).fetchone()
     return row[0] if row else None
 
 
@@ -528,8 +530,9 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
     """Turn a video file into a result; returns its id.
 
     Verifies that ``src`` decodes, builds ``media/<id>/`` (take.mp4, thumb.jpg, take.xmp) in a
-    hidden folder and renames it into place, then inserts the row. Idempotent per job: when a
-    result for ``job_id`` exists its id is returned and nothing is written. With ``move`` the
+    hidden folder and renames it into place, then inserts the row. Idempotent per job and take:
+    when a result for ``job_id`` and ``remote_id`` exists its id is returned and nothing is
+    written (a retried job's new take, with a new remote id, is a new result). With ``move`` the
     source file is removed once the result is committed. ``review`` carries a review made
     elsewhere (``status``, ``reviewer``, ``note``, ``at``: an imported take's sidecar).
     ``verified`` is the probe of a verification of this very file its caller just made
@@ -540,7 +543,7 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
     store = Store.for_project(root)
     if job_id:
         with contextlib.closing(store.connect()) as conn:
-            existing = _find_by_job(conn, job_id)
+            existing = _find_by_job(conn, job_id, remote_id)
         if existing:
             log.info("job %s already has result %s; not ingesting again", job_id, existing)
             return existing
@@ -600,7 +603,7 @@ def ingest(root: Path, src: Path, *, shot_id: str | None, job_id: str | None = N
         raise
     try:
         with contextlib.closing(store.connect()) as conn, store.transaction(conn):
-            if job_id and (existing := _find_by_job(conn, job_id)):
+            if job_id and (existing := _find_by_job(conn, job_id, remote_id)):
                 raise _AlreadyIngested(existing)
             row["search_key"] = search.next_key(conn)
             cols = ", ".join(row)

@@ -158,9 +158,9 @@ def test_cancel_and_retry_between_two_scheduler_looks(oa: OpenAIServer,  # noqa:
 
 def test_a_retried_job_with_a_result_leaves_no_take_in_incoming(oa: OpenAIServer,  # noqa: F811
                                                                 sample_copy: Path) -> None:
-    """A job ingested, then failed (e.g. cancelled during ingest), then retried: its new take
-    is downloaded but ingest keeps the job's existing result (idempotent per job id); the
-    downloaded file must not stay behind in media/.incoming."""
+    """A job ingested, then failed (e.g. cancelled during ingest), then retried: its new,
+    paid take becomes a new result (ingest is idempotent per job and remote id), the first
+    take stays in the library, and nothing stays behind in media/.incoming."""
     from tests.e2e.test_openai_queue import run
 
     (job,) = queue(sample_copy, ["s02-lace-up"])
@@ -177,6 +177,12 @@ def test_a_retried_job_with_a_result_leaves_no_take_in_incoming(oa: OpenAIServer
     done = job_now(sample_copy, job.id)
     assert done.status == "succeeded"
     assert creates(oa) == 2
-    assert done.result_id == first.result_id  # ingest is idempotent per job (studio/results)
+    assert done.result_id
+    assert done.result_id != first.result_id
+    assert done.remote_id != first.remote_id
+    with store.session() as conn:
+        takes = dict(conn.execute("SELECT id, remote_id FROM results WHERE job_id = ?",
+                                  (job.id,)).fetchall())
+    assert takes == {first.result_id: first.remote_id, done.result_id: done.remote_id}
     incoming = sample_copy / "media" / ".incoming"
     assert not [p.name for p in incoming.iterdir() if job.id in p.name]
