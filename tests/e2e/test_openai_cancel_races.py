@@ -7,32 +7,22 @@ there), and a retry sends the job again as a new remote job.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from studio.events import EventBus
 from studio.queue import jobs as J
 from studio.queue.control import cancel_job, retry_job
-from studio.queue.engine import EngineThread, QueueEngine
 from studio.store import Store
 from tests.e2e.openai_server import OpenAIServer
-from tests.e2e.test_openai_queue import oa, queue  # noqa: F401 - the fixture
+from tests.e2e.test_openai_queue import (  # noqa: F401 - oa: the fixture
+    engine_running,
+    job_now,
+    oa,
+    oa_polls,
+    queue,
+    wait_for,
+)
 
 __all__ = ["oa"]
-
-
-def job_now(root: Path, job_id: str) -> J.Job:
-    with Store.for_project(root).session() as conn:
-        return J.get_job(conn, job_id)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def creates(oa: OpenAIServer) -> int:  # noqa: F811
@@ -45,18 +35,13 @@ def test_cancel_while_the_create_is_in_flight_cancels_the_remote_job(
     the remote id still goes on the (cancelled) row and the video is DELETEd."""
     oa.add_fault("POST", r"/videos$", "delay", seconds=1.0)
     (job,) = queue(sample_copy, ["s02-lace-up"])
-    engine = QueueEngine(sample_copy, EventBus(), sleep_scale=0.01)
-    thread = EngineThread(engine)
-    thread.start()
-    try:
+    with engine_running(sample_copy) as engine:
         assert wait_for(lambda: job_now(sample_copy, job.id).status == "submitting")
         time.sleep(0.2)  # the create is on its way (the server sleeps before answering)
         cancel_job(sample_copy, job.id)
         engine.wake()
         assert wait_for(lambda: oa.stats.deletes >= 1, 10)
         time.sleep(0.3)
-    finally:
-        thread.stop()
     done = job_now(sample_copy, job.id)
     assert done.status == "cancelled"
     assert oa.stats.deletes == 1
@@ -81,18 +66,13 @@ def test_cancel_and_retry_while_the_create_is_in_flight(oa: OpenAIServer,  # noq
     the job again and it succeeds with the second video."""
     oa.add_fault("POST", r"/videos$", "delay", seconds=1.0)
     (job,) = queue(sample_copy, ["s02-lace-up"])
-    engine = QueueEngine(sample_copy, EventBus(), sleep_scale=0.01)
-    thread = EngineThread(engine)
-    thread.start()
-    try:
+    with engine_running(sample_copy) as engine:
         assert wait_for(lambda: job_now(sample_copy, job.id).status == "submitting")
         time.sleep(0.2)
         cancel_job(sample_copy, job.id)
         retry_job(sample_copy, job.id)
         engine.wake()
         assert wait_for(lambda: job_now(sample_copy, job.id).status == "succeeded", 30)
-    finally:
-        thread.stop()
     done = job_now(sample_copy, job.id)
     assert creates(oa) == 2
     assert oa.stats.deletes == 1
@@ -131,10 +111,7 @@ def test_cancel_and_retry_between_two_scheduler_looks(oa: OpenAIServer,  # noqa:
     The old task stops polling the old video and DELETEs it; the job is sent again."""
     oa.video_defaults = {"polls": 10_000}
     (job,) = queue(sample_copy, ["s02-lace-up"])
-    engine = QueueEngine(sample_copy, EventBus(), sleep_scale=0.01)
-    thread = EngineThread(engine)
-    thread.start()
-    try:
+    with engine_running(sample_copy):
         assert wait_for(lambda: job_now(sample_copy, job.id).status == "running")
         old = job_now(sample_copy, job.id).remote_id
         time.sleep(0.1)  # a few polls
@@ -142,11 +119,9 @@ def test_cancel_and_retry_between_two_scheduler_looks(oa: OpenAIServer,  # noqa:
         assert wait_for(lambda: (j := job_now(sample_copy, job.id)).status == "running"
                         and j.remote_id not in (None, old), 10)
         assert wait_for(lambda: oa.stats.deletes >= 1, 5)
-        polls = sum(1 for m, p, _ in oa.stats.requests if m == "GET" and p.endswith(old))
+        polls = oa_polls(oa, old)
         time.sleep(0.3)
-        polls_later = sum(1 for m, p, _ in oa.stats.requests if m == "GET" and p.endswith(old))
-    finally:
-        thread.stop()
+        polls_later = oa_polls(oa, old)
     now = job_now(sample_copy, job.id)
     assert creates(oa) == 2
     assert oa.stats.deletes == 1

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,37 @@ def all_jobs(root: Path) -> list[J.Job]:
     with Store.for_project(root).session() as conn:
         return J.list_jobs(conn)
 
+
+
+def job_now(root: Path, job_id: str) -> J.Job:
+    with Store.for_project(root).session() as conn:
+        return J.get_job(conn, job_id)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll ``check`` until it holds or ``timeout`` s pass; its last answer."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
+@contextlib.contextmanager
+def engine_running(root: Path) -> Iterator[QueueEngine]:
+    """The engine on its own thread (as `studio queue run`), stopped on the way out."""
+    engine = QueueEngine(root, EventBus(), sleep_scale=0.01)
+    thread = EngineThread(engine)
+    thread.start()
+    try:
+        yield engine
+    finally:
+        thread.stop()
+
+
+def oa_polls(oa: OpenAIServer, remote_id: str) -> int:
+    return sum(1 for m, path, _ in oa.stats.requests if m == "GET" and path.endswith(remote_id))
 
 def test_all_shots_succeed_and_follow_the_contract(oa: OpenAIServer, sample_copy: Path) -> None:
     jobs = queue(sample_copy)
@@ -227,28 +259,15 @@ def test_two_variants_with_one_prompt_claim_distinct_videos(oa: OpenAIServer,
 def test_cancel_deletes_the_remote_job(oa: OpenAIServer, sample_copy: Path) -> None:
     oa.video_defaults = {"polls": 10_000}
     (job,) = queue(sample_copy, ["s02-lace-up"])
-    engine = QueueEngine(sample_copy, EventBus(), sleep_scale=0.01)
-    thread = EngineThread(engine)
-    thread.start()
-    try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            with Store.for_project(sample_copy).session() as conn:
-                if J.get_job(conn, job.id).status == "running":
-                    break
-            time.sleep(0.05)
+    with engine_running(sample_copy) as engine:
+        wait_for(lambda: job_now(sample_copy, job.id).status == "running")
         cancel_job(sample_copy, job.id)
         engine.wake()
-        deadline = time.time() + 20
-        while oa.stats.deletes == 0 and time.time() < deadline:
-            time.sleep(0.05)
-    finally:
-        thread.stop()
+        wait_for(lambda: oa.stats.deletes > 0)
     assert oa.stats.deletes == 1
     (done,) = all_jobs(sample_copy)
     assert done.status == "cancelled"
     assert oa.violations == []
-
 
 
 def test_cancel_in_another_process_stops_polling_without_a_wake(oa: OpenAIServer,
@@ -258,28 +277,14 @@ def test_cancel_in_another_process_stops_polling_without_a_wake(oa: OpenAIServer
     it remotely (the loop itself no longer reads the row every round)."""
     oa.video_defaults = {"polls": 10_000}
     (job,) = queue(sample_copy, ["s02-lace-up"])
-    engine = QueueEngine(sample_copy, EventBus(), sleep_scale=0.01)
-    thread = EngineThread(engine)
-    thread.start()
-    try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            with Store.for_project(sample_copy).session() as conn:
-                if J.get_job(conn, job.id).status == "running":
-                    break
-            time.sleep(0.05)
+    with engine_running(sample_copy):
+        wait_for(lambda: job_now(sample_copy, job.id).status == "running")
         time.sleep(0.1)  # a few polls
         cancel_job(sample_copy, job.id)  # no engine.wake()
-        deadline = time.time() + 20
-        while oa.stats.deletes == 0 and time.time() < deadline:
-            time.sleep(0.05)
-        polls = sum(1 for m, path, _ in oa.stats.requests
-                    if m == "GET" and path.endswith(job_remote_id(sample_copy, job.id)))
+        wait_for(lambda: oa.stats.deletes > 0)
+        polls = oa_polls(oa, job_remote_id(sample_copy, job.id))
         time.sleep(0.3)
-        polls_later = sum(1 for m, path, _ in oa.stats.requests
-                          if m == "GET" and path.endswith(job_remote_id(sample_copy, job.id)))
-    finally:
-        thread.stop()
+        polls_later = oa_polls(oa, job_remote_id(sample_copy, job.id))
     assert oa.stats.deletes == 1
     assert polls_later == polls  # no poll after the remote cancel
     (done,) = all_jobs(sample_copy)
