@@ -1066,20 +1066,15 @@ class QueueEngine:
                 verified: _Verified | None = None) -> str:
         from studio.results import ingest
 
-        conn = self.store.connect()
-        try:
-            existing = J.result_for_job(conn, job.id, job.remote_id)
-        finally:
-            conn.close()
-        if not existing:
-            params = dict(job.params)
-            params.pop("prompt", None)
-            existing = ingest(
-                self.root, video, shot_id=job.shot_id, job_id=job.id, provider=job.provider,
-                model=job.model, prompt=job.prompt, params=params, remote_id=job.remote_id,
-                cost=job.cost_estimate, cameos=job.cameos, parent_id=job.parent_result_id,
-                thumbnail_src=thumbnail, move=True, bus=self.bus,
-                verified=verified.probe_of(video) if verified else None)
+        params = dict(job.params)
+        params.pop("prompt", None)
+        # ingest is idempotent per job and take: it returns an existing result untouched
+        existing = ingest(
+            self.root, video, shot_id=job.shot_id, job_id=job.id, provider=job.provider,
+            model=job.model, prompt=job.prompt, params=params, remote_id=job.remote_id,
+            cost=job.cost_estimate, cameos=job.cameos, parent_id=job.parent_result_id,
+            thumbnail_src=thumbnail, move=True, bus=self.bus,
+            verified=verified.probe_of(video) if verified else None)
         if video.exists():
             # ingest moves the file into the library; still here means this very take (job
             # and remote id) was ingested already — a second download of it is not kept in
