@@ -383,28 +383,27 @@ def _write_jpeg(image: Image.Image, out_jpg: Path, *, durable: bool = True) -> N
 def _frame_at(path: Path, container: av.container.InputContainer,
               when: float) -> av.VideoFrame:
     stream = container.streams.video[0]
-    best: av.VideoFrame | None = None
+    grab = _FrameGrab(when)  # the same pick as verify_video's
     try:
         if when > 0 and stream.time_base:
             target = int(Fraction(when).limit_denominator(1_000_000) / stream.time_base)
             container.seek(target, stream=stream, backward=True, any_frame=False)
         for frame in container.decode(stream):
-            best = frame
-            t = frame.time
-            if t is None or t + 1e-6 >= when:
+            grab.offer(frame)
+            if grab.done:
                 break
-        if best is None and when > 0:
+        if grab.frame is None and when > 0:
             container.seek(0, stream=stream)
             for frame in container.decode(stream):
-                best = frame
+                grab.frame = frame
                 break
     except av.error.FFmpegError as exc:
-        if best is None:
+        if grab.frame is None:
             raise MediaError(f"{path}: no frame could be decoded ({_ff_reason(exc)})") from None
         log.debug("decode stopped early in %s: %s", path, exc)
-    if best is None:
+    if grab.frame is None:
         raise MediaError(f"{path}: no frame could be decoded")
-    return best
+    return grab.frame
 
 
 def file_size(path: Path | str) -> int:
